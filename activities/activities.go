@@ -1,0 +1,418 @@
+// Package activities holds all of Herald's I/O that workflows orchestrate: resolving an
+// event's destinations, one signed HTTP attempt of a delivery, and recording outcomes.
+//
+// The deliver activity classifies each HTTP result into a typed Temporal application error:
+// ErrHTTPStatus and ErrNetwork are retryable under the webhook's retry policy; ErrGone (410)
+// and ErrWebhookInactive are not. Every attempt is recorded in PostgreSQL before the activity
+// returns, so the log is complete even when the retry policy gives up.
+package activities
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/payload"
+	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/signing"
+)
+
+// Application error types the retry policy reads.
+const (
+	ErrHTTPStatus      = "http_status"
+	ErrNetwork         = "network"
+	ErrGone            = "gone"
+	ErrWebhookInactive = "webhook_inactive"
+	ErrNotFound        = "not_found"
+)
+
+// MaxResponseBody is how much of a response body an attempt keeps (SPEC: 16 KiB).
+const MaxResponseBody = 16 << 10
+
+// Activities are Herald's activities; register one value with the worker.
+type Activities struct {
+	Store     *postgres.Store
+	HTTP      *http.Client // no redirects followed; see NewHTTPClient
+	Logger    *slog.Logger
+	UserAgent string // default User-Agent, "Herald-Webhook/<version>" when empty
+}
+
+// NewHTTPClient returns the client deliveries use: pooled keep-alive connections, and
+// redirects returned as responses (a 3xx is a failed attempt, never followed).
+func NewHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 512
+	tr.MaxIdleConnsPerHost = 64
+	tr.IdleConnTimeout = 90 * time.Second
+	return &http.Client{
+		Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// Destination is one webhook an event goes to, with what the delivery workflow needs to know
+// up front (no secret, no payload).
+type Destination struct {
+	DeliveryID     string
+	WebhookID      string
+	Host           string
+	Owner          string
+	Status         string
+	Retry          herald.RetryPolicy
+	TimeoutSeconds int
+}
+
+// ResolveInput names the event to fan out.
+type ResolveInput struct {
+	EventID string
+}
+
+// ResolveResult lists the event's destinations.
+type ResolveResult struct {
+	EventType    string
+	Destinations []Destination
+}
+
+// Resolve finds the webhooks that receive the event (SPEC section 5), builds each delivery's
+// body once and creates the delivery rows; a re-run returns the same deliveries.
+func (a *Activities) Resolve(ctx context.Context, in ResolveInput) (*ResolveResult, error) {
+	ev, err := a.Store.Event(ctx, in.EventID)
+	if err != nil {
+		return nil, classifyStoreError(err)
+	}
+	hooks, err := a.Store.MatchingWebhooks(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	var user *postgres.User
+	if ev.UserID != "" {
+		if user, err = a.Store.User(ctx, ev.UserID); err != nil && herald.ErrorCode(err) != herald.ENotFound {
+			return nil, err
+		}
+	}
+	byID := make(map[string]*herald.Webhook, len(hooks))
+	news := make([]postgres.NewDelivery, 0, len(hooks))
+	for _, w := range hooks {
+		body, err := Body(ev, w, user)
+		if err != nil {
+			return nil, temporal.NewNonRetryableApplicationError("build body", "bad_event", err)
+		}
+		byID[w.ID] = w
+		news = append(news, postgres.NewDelivery{ID: herald.NewID("dlv_"), EventID: ev.ID, WebhookID: w.ID, Body: body})
+	}
+	ds, err := a.Store.CreateDeliveries(ctx, ev.ID, news)
+	if err != nil {
+		return nil, err
+	}
+	res := &ResolveResult{EventType: ev.Type}
+	for _, d := range ds {
+		w, ok := byID[d.WebhookID]
+		if !ok { // a delivery of an earlier run whose webhook no longer matches: it has its own workflow
+			continue
+		}
+		res.Destinations = append(res.Destinations, Destination{
+			DeliveryID: d.ID, WebhookID: w.ID, Host: hostOf(w.URL), Owner: w.Owner(), Status: d.Status,
+			Retry: w.Retry, TimeoutSeconds: w.TimeoutSeconds,
+		})
+	}
+	return res, nil
+}
+
+// Body builds the exact bytes a delivery of ev to w sends (SPEC section 6).
+func Body(ev *herald.Event, w *herald.Webhook, user *postgres.User) ([]byte, error) {
+	str := func(s string) json.RawMessage { b, _ := json.Marshal(s); return b }
+	fields := []payload.Field{
+		{Key: "id", Value: str(ev.ID)},
+		{Key: "event", Value: str(ev.Type)},
+		{Key: "timestamp", Value: str(ev.Timestamp.UTC().Format("2006-01-02T15:04:05.000Z"))},
+		{Key: "webhook_id", Value: str(w.ID)},
+	}
+	if ev.UserID != "" {
+		u := map[string]string{"id": ev.UserID}
+		if user != nil {
+			if user.Email != "" {
+				u["email"] = user.Email
+			}
+			if user.Name != "" {
+				u["name"] = user.Name
+			}
+		}
+		b, _ := json.Marshal(u)
+		fields = append(fields, payload.Field{Key: "user", Value: b})
+	}
+	org := ev.OrganizationID
+	if w.OrganizationID != "" {
+		org = w.OrganizationID
+	}
+	if org != "" {
+		b, _ := json.Marshal(map[string]string{"id": org})
+		fields = append(fields, payload.Field{Key: "organization", Value: b})
+	}
+	if w.Format == herald.FormatFlat {
+		var data map[string]json.RawMessage
+		if err := json.Unmarshal(ev.Data, &data); err != nil {
+			return nil, fmt.Errorf("flat format needs object data: %w", err)
+		}
+		// Keep the data's own key order: walk it with a decoder.
+		keys, err := objectKeys(ev.Data)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			fields = append(fields, payload.Field{Key: k, Value: data[k]})
+		}
+	} else {
+		fields = append(fields, payload.Field{Key: "data", Value: ev.Data})
+	}
+	return payload.Object(fields...)
+}
+
+// objectKeys returns the top-level keys of a JSON object in document order.
+func objectKeys(raw []byte) ([]string, error) {
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+// DeliverInput names the delivery to attempt and the policy it runs under.
+type DeliverInput struct {
+	DeliveryID string
+	Retry      herald.RetryPolicy
+}
+
+// DeliverResult is the outcome of a successful attempt.
+type DeliverResult struct {
+	Attempt    int
+	StatusCode int
+	DurationMS int64
+}
+
+// Deliver makes one signed HTTP attempt of a delivery and records it. It returns a retryable
+// application error for a failure the policy should retry, a non-retryable one otherwise.
+func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResult, error) {
+	t, err := a.Store.DeliveryTarget(ctx, in.DeliveryID)
+	if err != nil {
+		return nil, classifyStoreError(err)
+	}
+	if t.DeliveryStatus != herald.DeliveryPending {
+		return &DeliverResult{}, nil // finished by someone else (a cancel); nothing to send
+	}
+	if t.WebhookDeleted || t.WebhookStatus != herald.WebhookActive {
+		if err := a.Store.FinishDelivery(ctx, t.DeliveryID, herald.DeliveryCancelled); err != nil {
+			return nil, err
+		}
+		return nil, temporal.NewNonRetryableApplicationError("webhook is "+t.WebhookStatus, ErrWebhookInactive, nil)
+	}
+	out := a.Send(ctx, t, herald.TriggerAuto)
+
+	temporalAttempt := int(activity.GetInfo(ctx).Attempt)
+	var next *time.Time
+	if !out.OK && !out.Gone && temporalAttempt < in.Retry.MaxAttempts {
+		n := out.Attempt.StartedAt.Add(in.Retry.NextInterval(temporalAttempt))
+		next = &n
+	}
+	number, err := a.Store.RecordAttempt(ctx, t.DeliveryID, postgres.AttemptRecord{
+		Attempt: out.Attempt, RequestHeaders: out.RequestHeaders, Succeeded: out.OK, NextAttemptAt: next,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record attempt: %w", err)
+	}
+	log := a.Logger.With("delivery_id", t.DeliveryID, "event_id", t.EventID, "webhook_id", t.WebhookID,
+		"attempt", number, "status_code", out.Attempt.StatusCode, "duration_ms", out.Attempt.DurationMS)
+	switch {
+	case out.OK:
+		log.Debug("delivered")
+		return &DeliverResult{Attempt: number, StatusCode: *out.Attempt.StatusCode, DurationMS: out.Attempt.DurationMS}, nil
+	case out.Gone:
+		log.Info("endpoint answered 410 Gone; not retrying")
+		return nil, temporal.NewNonRetryableApplicationError("endpoint answered 410 Gone", ErrGone, nil)
+	default:
+		log.Info("attempt failed", "error_kind", out.Attempt.ErrorKind)
+		kind := ErrNetwork
+		if out.Attempt.StatusCode != nil {
+			kind = ErrHTTPStatus
+		}
+		return nil, temporal.NewApplicationError(out.Attempt.Error, kind)
+	}
+}
+
+// Outcome is the result of one HTTP attempt.
+type Outcome struct {
+	Attempt        herald.Attempt
+	RequestHeaders []byte
+	OK             bool // 2xx
+	Gone           bool // 410
+}
+
+// Send signs the target's body for this moment and POSTs it, within the webhook's timeout.
+func (a *Activities) Send(ctx context.Context, t *postgres.Target, trigger string) Outcome {
+	started := time.Now()
+	out := Outcome{Attempt: herald.Attempt{Trigger: trigger, StartedAt: started}}
+	fail := func(kind string, err error) Outcome {
+		out.Attempt.DurationMS = time.Since(started).Milliseconds()
+		out.Attempt.ErrorKind = kind
+		out.Attempt.Error = err.Error()
+		return out
+	}
+
+	timeout := time.Duration(t.TimeoutSeconds) * time.Second
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, strings.NewReader(string(t.Body)))
+	if err != nil {
+		return fail("invalid_url", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	ua := a.UserAgent
+	if ua == "" {
+		ua = "Herald-Webhook/" + herald.Version
+	}
+	req.Header.Set("User-Agent", ua)
+	var custom map[string]string
+	if len(t.Headers) > 0 {
+		if err := json.Unmarshal(t.Headers, &custom); err != nil {
+			return fail("config", fmt.Errorf("webhook headers: %w", err))
+		}
+	}
+	for k, v := range custom {
+		req.Header.Set(k, v)
+	}
+	if t.EventHeader != "" {
+		req.Header.Set(t.EventHeader, t.EventType)
+	}
+	sig, err := signing.Standard([]string{t.Secret}, t.EventID, started, t.Body)
+	if err != nil {
+		return fail("signing", err)
+	}
+	for k, v := range sig {
+		req.Header.Set(k, v)
+	}
+	out.RequestHeaders = recordedHeaders(req.Header)
+
+	resp, err := a.HTTP.Do(req)
+	if err != nil {
+		return fail(errorKind(err), err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // let the connection be reused
+	out.Attempt.DurationMS = time.Since(started).Milliseconds()
+	code := resp.StatusCode
+	out.Attempt.StatusCode = &code
+	out.Attempt.ResponseBody = strings.ToValidUTF8(string(body), "\uFFFD")
+	switch {
+	case code >= 200 && code < 300:
+		out.OK = true
+	case code == http.StatusGone:
+		out.Gone = true
+		out.Attempt.ErrorKind, out.Attempt.Error = "gone", "410 Gone"
+	case code >= 300 && code < 400:
+		out.Attempt.ErrorKind, out.Attempt.Error = "redirect", fmt.Sprintf("%d redirect not followed", code)
+	default:
+		out.Attempt.ErrorKind, out.Attempt.Error = ErrHTTPStatus, fmt.Sprintf("endpoint answered %d", code)
+	}
+	if err != nil && out.OK {
+		// The answer was 2xx; a broken body read after it does not undo the delivery.
+		a.Logger.Debug("read response body", "error", err)
+	}
+	return out
+}
+
+// recordedHeaders is the request's headers for the log, with signatures redacted.
+func recordedHeaders(h http.Header) []byte {
+	m := make(map[string]string, len(h))
+	for k := range h {
+		v := h.Get(k)
+		if strings.EqualFold(k, signing.HeaderSignature) {
+			v = "(redacted)"
+		}
+		m[k] = v
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// errorKind names why a request got no HTTP answer.
+func errorKind(err error) string {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var recErr tls.RecordHeaderError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.As(err, &dnsErr):
+		return "dns"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection_reset"
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &recErr):
+		return "tls"
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return "timeout"
+	}
+	return "network"
+}
+
+// FinishInput sets a delivery's final status.
+type FinishInput struct {
+	DeliveryID string
+	Status     string
+}
+
+// FinishDelivery records a delivery's final status (failed or cancelled) if it is still pending.
+func (a *Activities) FinishDelivery(ctx context.Context, in FinishInput) error {
+	return a.Store.FinishDelivery(ctx, in.DeliveryID, in.Status)
+}
+
+func classifyStoreError(err error) error {
+	if herald.ErrorCode(err) == herald.ENotFound {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrNotFound, err)
+	}
+	return err
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}

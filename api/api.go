@@ -1,0 +1,144 @@
+// Package api is Herald's REST API (Gin) under /api/v1: configuration, publishing, delivery
+// logs. Every error is answered with the JSON error model of SPEC section 7, mapped from Herald
+// error codes in exactly one function (statusOf).
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+
+	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/starter"
+)
+
+// DefaultMaxBody is the request body limit (SPEC: 256 KiB).
+const DefaultMaxBody = 256 << 10
+
+// Server serves the REST API.
+type Server struct {
+	Store     *postgres.Store
+	Publisher *starter.Publisher
+	Temporal  client.Client
+	Logger    *slog.Logger
+	MaxBody   int64 // request body limit in bytes; DefaultMaxBody when 0
+}
+
+// Handler returns the API's HTTP handler.
+func (s *Server) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.recoverer(), s.limitBody())
+	r.NoRoute(func(c *gin.Context) { s.writeError(c, herald.Errorf(herald.ENotFound, "no such route")) })
+	r.NoMethod(func(c *gin.Context) {
+		s.writeError(c, herald.Errorf(herald.ENotAcceptable, "method not allowed on this route"))
+	})
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.readyz)
+
+	v1 := r.Group("/api/v1", s.requireAdmin())
+	v1.GET("/event-types", s.listEventTypes)
+	v1.PUT("/event-types/:name", s.putEventType)
+	v1.PUT("/users/:id", s.putUser)
+	v1.PUT("/organizations/:id", s.putOrganization)
+	v1.PUT("/organizations/:id/members/:userId", s.putMember)
+	v1.GET("/organization/:id/webhooks", s.listWebhooks(orgScope))
+	v1.POST("/organization/:id/webhooks", s.createWebhook(orgScope))
+	v1.GET("/users/:id/webhooks", s.listWebhooks(userScope))
+	v1.POST("/users/:id/webhooks", s.createWebhook(userScope))
+	v1.POST("/events", s.publishEvent)
+	v1.GET("/events/:id", s.getEvent)
+	v1.GET("/webhooks/:id/deliveries", s.listDeliveries)
+	v1.GET("/deliveries/:id", s.getDelivery)
+	return r
+}
+
+// recoverer turns a panic into a 500 in the error model; the process keeps serving.
+func (s *Server) recoverer() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if v := recover(); v != nil {
+				s.Logger.Error("panic in handler", "path", c.FullPath(), "panic", v)
+				s.writeError(c, herald.Errorf(herald.EInternal, "internal error"))
+			}
+		}()
+		c.Next()
+	}
+}
+
+func (s *Server) limitBody() gin.HandlerFunc {
+	limit := s.MaxBody
+	if limit == 0 {
+		limit = DefaultMaxBody
+	}
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > limit {
+			s.writeError(c, herald.Errorf(herald.ETooLarge, "request body is over the limit of %d bytes", limit))
+			return
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+		c.Next()
+	}
+}
+
+// requireAdmin accepts a request whose bearer token is a stored, unrevoked admin key.
+func (s *Server) requireAdmin() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.GetHeader("Authorization")
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		token = strings.TrimSpace(token)
+		if !ok || token == "" {
+			s.writeError(c, herald.Errorf(herald.EUnauthorized, "missing bearer token in the Authorization header"))
+			return
+		}
+		valid, err := s.Store.AdminKeyValid(c.Request.Context(), token)
+		if err != nil {
+			s.writeError(c, unavailable(err))
+			return
+		}
+		if !valid {
+			s.writeError(c, herald.Errorf(herald.EUnauthorized, "invalid or revoked key"))
+			return
+		}
+		c.Next()
+	}
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	checks := gin.H{"postgres": "ok", "temporal": "ok"}
+	ready := true
+	if err := s.Store.Ping(ctx); err != nil {
+		checks["postgres"], ready = "unavailable", false
+	}
+	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"], ready = "unavailable", false
+	}
+	if !ready {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "checks": checks})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "checks": checks})
+}
+
+// unavailable reports a store failure as 503 (logged by writeError's caller path when internal).
+func unavailable(err error) error {
+	if _, ok := err.(*herald.Error); ok {
+		return err
+	}
+	return &herald.Error{Code: herald.EUnavailable, Message: "the database is unavailable"}
+}
+
+// list is the shape of every list answer.
+type list[T any] struct {
+	Data       []T    `json:"data"`
+	NextCursor string `json:"next_cursor"`
+}

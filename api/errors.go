@@ -1,0 +1,95 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/herald-webhooks/herald"
+)
+
+// statusOf is the one mapping from Herald error codes to HTTP statuses.
+func statusOf(code string) int {
+	switch code {
+	case herald.EMalformed:
+		return http.StatusBadRequest
+	case herald.EInvalid, herald.EUnknownEvent:
+		return http.StatusUnprocessableEntity
+	case herald.EUnauthorized:
+		return http.StatusUnauthorized
+	case herald.EForbidden:
+		return http.StatusForbidden
+	case herald.ENotFound:
+		return http.StatusNotFound
+	case herald.EConflict:
+		return http.StatusConflict
+	case herald.ETooLarge:
+		return http.StatusRequestEntityTooLarge
+	case herald.ERateLimited:
+		return http.StatusTooManyRequests
+	case herald.EUnavailable:
+		return http.StatusServiceUnavailable
+	case herald.ENotAcceptable:
+		return http.StatusMethodNotAllowed
+	}
+	return http.StatusInternalServerError
+}
+
+type errorBody struct {
+	Error *herald.Error `json:"error"`
+}
+
+// writeError answers with the JSON error model. Internal errors are logged and never shown.
+func (s *Server) writeError(c *gin.Context, err error) {
+	var herr *herald.Error
+	if !errors.As(err, &herr) {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			herr = herald.Errorf(herald.ETooLarge, "request body is over the limit of %d bytes", tooLarge.Limit)
+		} else {
+			s.Logger.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "error", err)
+			herr = herald.Errorf(herald.EInternal, "internal error")
+		}
+	}
+	c.AbortWithStatusJSON(statusOf(herr.Code), errorBody{Error: herr})
+}
+
+// decodeJSON reads the request body (already capped by the size limit) into v.
+func decodeJSON(c *gin.Context, v any) error {
+	dec := json.NewDecoder(c.Request.Body)
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &tooLarge):
+			return err
+		case errors.As(err, &typeErr):
+			return &herald.Error{Code: herald.EMalformed, Message: "a field has the wrong type",
+				Details: []herald.ErrorDetail{{Field: typeErr.Field, Message: "must be " + jsonKind(typeErr.Type.Kind().String())}}}
+		default:
+			return herald.Errorf(herald.EMalformed, "request body is not valid JSON")
+		}
+	}
+	if dec.More() {
+		return herald.Errorf(herald.EMalformed, "request body has data after the JSON value")
+	}
+	return nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "int", "int64", "float64":
+		return "a number"
+	case "bool":
+		return "a boolean"
+	case "slice":
+		return "an array"
+	case "map", "struct", "ptr":
+		return "an object"
+	}
+	return "another type"
+}

@@ -1,0 +1,450 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/signing"
+	"github.com/herald-webhooks/herald/starter"
+)
+
+// idPattern is what the backend's ids (users, organizations, event types) may look like.
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$`)
+
+func validID(field, id string) error {
+	if !idPattern.MatchString(id) {
+		return &herald.Error{Code: herald.EInvalid, Message: "invalid " + field,
+			Details: []herald.ErrorDetail{{Field: field, Message: "1-200 characters: letters, digits and . _ : @ -"}}}
+	}
+	return nil
+}
+
+func (s *Server) listEventTypes(c *gin.Context) {
+	ets, err := s.Store.EventTypes(c.Request.Context())
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	type group struct {
+		Name       string             `json:"name"`
+		EventTypes []herald.EventType `json:"event_types"`
+	}
+	groups := []group{}
+	for _, et := range ets {
+		if len(groups) == 0 || groups[len(groups)-1].Name != et.Group {
+			groups = append(groups, group{Name: et.Group})
+		}
+		g := &groups[len(groups)-1]
+		g.EventTypes = append(g.EventTypes, et)
+	}
+	c.JSON(http.StatusOK, gin.H{"data": ets, "groups": groups, "next_cursor": ""})
+}
+
+func (s *Server) putEventType(c *gin.Context) {
+	name := c.Param("name")
+	if err := validID("name", name); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var in struct {
+		Description string          `json:"description"`
+		Group       string          `json:"group"`
+		Schema      json.RawMessage `json:"schema"`
+		Example     json.RawMessage `json:"example"`
+		Archived    bool            `json:"archived"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	for field, raw := range map[string]json.RawMessage{"schema": in.Schema, "example": in.Example} {
+		if len(raw) > 0 && string(raw) != "null" && !isObject(raw) {
+			s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: field + " must be a JSON object",
+				Details: []herald.ErrorDetail{{Field: field, Message: "must be a JSON object"}}})
+			return
+		}
+	}
+	et := herald.EventType{Name: name, Description: in.Description, Group: in.Group, Archived: in.Archived,
+		Schema: nullable(in.Schema), Example: nullable(in.Example)}
+	if err := s.Store.UpsertEventType(c.Request.Context(), et); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, et)
+}
+
+func isObject(raw json.RawMessage) bool {
+	var m map[string]json.RawMessage
+	return json.Unmarshal(raw, &m) == nil && m != nil
+}
+
+func nullable(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	return raw
+}
+
+func (s *Server) putUser(c *gin.Context) {
+	var u postgres.User
+	if err := decodeJSON(c, &u); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	u.ID = c.Param("id")
+	if err := validID("id", u.ID); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := s.Store.UpsertUser(c.Request.Context(), u); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, u)
+}
+
+func (s *Server) putOrganization(c *gin.Context) {
+	var o postgres.Organization
+	if err := decodeJSON(c, &o); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	o.ID = c.Param("id")
+	if err := validID("id", o.ID); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := s.Store.UpsertOrganization(c.Request.Context(), o); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, o)
+}
+
+func (s *Server) putMember(c *gin.Context) {
+	var m postgres.Membership
+	if err := decodeJSON(c, &m); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	m.OrganizationID, m.UserID = c.Param("id"), c.Param("userId")
+	switch m.Role {
+	case "owner", "admin", "member":
+	default:
+		s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "invalid role",
+			Details: []herald.ErrorDetail{{Field: "role", Message: "must be owner, admin or member"}}})
+		return
+	}
+	if err := s.Store.UpsertMembership(c.Request.Context(), m); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, m)
+}
+
+type scope int
+
+const (
+	userScope scope = iota
+	orgScope
+)
+
+func (sc scope) owner(c *gin.Context) postgres.Owner {
+	if sc == orgScope {
+		return postgres.Owner{OrganizationID: c.Param("id")}
+	}
+	return postgres.Owner{UserID: c.Param("id")}
+}
+
+// webhookRequest is the body of a webhook create.
+type webhookRequest struct {
+	Name           string              `json:"name"`
+	Description    string              `json:"description"`
+	URL            string              `json:"url"`
+	Events         []string            `json:"events"`
+	Active         bool                `json:"active"`
+	Headers        map[string]string   `json:"headers"`
+	EventHeader    string              `json:"event_header"`
+	TimeoutSeconds *int                `json:"timeout_seconds"`
+	Format         string              `json:"format"`
+	Retry          *herald.RetryPolicy `json:"retry"`
+	SecretPrefix   string              `json:"secret_prefix"`
+}
+
+var (
+	headerName   = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]{1,100}$`)
+	secretPrefix = regexp.MustCompile(`^[a-z]{1,10}_$`)
+	reserved     = map[string]bool{"content-type": true, "content-length": true, "host": true,
+		"webhook-id": true, "webhook-timestamp": true, "webhook-signature": true, "transfer-encoding": true, "connection": true}
+)
+
+func (s *Server) createWebhook(sc scope) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		owner := sc.owner(c)
+		var exists bool
+		var err error
+		if sc == orgScope {
+			exists, err = s.Store.OrganizationExists(ctx, owner.OrganizationID)
+		} else {
+			exists, err = s.Store.UserExists(ctx, owner.UserID)
+		}
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		if !exists {
+			s.writeError(c, herald.Errorf(herald.ENotFound, "owner not found"))
+			return
+		}
+		var in webhookRequest
+		if err := decodeJSON(c, &in); err != nil {
+			s.writeError(c, err)
+			return
+		}
+		w, err := s.validateWebhook(c, in)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		w.UserID, w.OrganizationID = owner.UserID, owner.OrganizationID
+		w.ID = herald.NewID("wh_")
+		w.Secret = signing.NewSecret(w.SecretPrefix)
+		w.SecretHint = signing.Hint(w.Secret)
+		if err := s.Store.CreateWebhook(ctx, w); err != nil {
+			s.writeError(c, err)
+			return
+		}
+		c.JSON(http.StatusCreated, w) // the only read that shows the secret
+	}
+}
+
+// validateWebhook checks a request field by field and returns the webhook it describes.
+func (s *Server) validateWebhook(c *gin.Context, in webhookRequest) (*herald.Webhook, error) {
+	var d []herald.ErrorDetail
+	add := func(field, msg string) { d = append(d, herald.ErrorDetail{Field: field, Message: msg}) }
+	w := &herald.Webhook{
+		Name: strings.TrimSpace(in.Name), Description: in.Description, URL: strings.TrimSpace(in.URL),
+		Events: in.Events, Headers: in.Headers, EventHeader: in.EventHeader, TimeoutSeconds: 30,
+		Format: herald.FormatEnvelope, Retry: herald.DefaultRetryPolicy, SecretPrefix: signing.DefaultSecretPrefix,
+		Status: herald.WebhookInactive,
+	}
+	if len(w.Name) > 200 {
+		add("name", "must be at most 200 characters")
+	}
+	if len(w.Description) > 2000 {
+		add("description", "must be at most 2000 characters")
+	}
+	if u, err := url.Parse(w.URL); w.URL == "" {
+		add("url", "is required")
+	} else if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		add("url", "must be an absolute http(s) URL without credentials")
+	} else if len(w.URL) > 2000 {
+		add("url", "must be at most 2000 characters")
+	}
+	if w.Events == nil {
+		w.Events = []string{}
+	}
+	known, err := s.Store.EventTypes(c.Request.Context())
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]bool{}
+	for _, et := range known {
+		if !et.Archived {
+			names[et.Name] = true
+		}
+	}
+	seen := map[string]bool{}
+	for i, e := range w.Events {
+		field := "events[" + strconv.Itoa(i) + "]"
+		switch {
+		case e == "*" && len(w.Events) > 1:
+			add(field, `"*" must be the only entry`)
+		case e != "*" && !names[e]:
+			add(field, "unknown event type "+strconv.Quote(e))
+		case seen[e]:
+			add(field, "duplicate")
+		}
+		seen[e] = true
+	}
+	if in.Active {
+		if len(w.Events) == 0 {
+			add("active", "a webhook needs at least one event to be active")
+		}
+		w.Status = herald.WebhookActive
+	}
+	if w.Headers == nil {
+		w.Headers = map[string]string{}
+	}
+	if len(w.Headers) > 20 {
+		add("headers", "at most 20 headers")
+	}
+	for k, v := range w.Headers {
+		if !headerName.MatchString(k) || reserved[strings.ToLower(k)] {
+			add("headers."+k, "not an allowed header name")
+		} else if strings.ContainsAny(v, "\r\n") || len(v) > 2000 {
+			add("headers."+k, "value must be one line of at most 2000 characters")
+		}
+	}
+	if w.EventHeader != "" && (!headerName.MatchString(w.EventHeader) || reserved[strings.ToLower(w.EventHeader)]) {
+		add("event_header", "not an allowed header name")
+	}
+	if in.TimeoutSeconds != nil {
+		w.TimeoutSeconds = *in.TimeoutSeconds
+		if w.TimeoutSeconds < 1 || w.TimeoutSeconds > 60 {
+			add("timeout_seconds", "must be between 1 and 60")
+		}
+	}
+	if in.Format != "" {
+		w.Format = in.Format
+		if w.Format != herald.FormatEnvelope && w.Format != herald.FormatFlat {
+			add("format", "must be envelope or flat")
+		}
+	}
+	if in.Retry != nil {
+		w.Retry = *in.Retry
+		d = append(d, w.Retry.Validate("retry.")...)
+	}
+	if in.SecretPrefix != "" {
+		w.SecretPrefix = in.SecretPrefix
+		if !secretPrefix.MatchString(w.SecretPrefix) {
+			add("secret_prefix", "1-10 lowercase letters and a trailing underscore, e.g. whsec_")
+		}
+	}
+	if len(d) > 0 {
+		return nil, &herald.Error{Code: herald.EInvalid, Message: "the webhook is not valid", Details: d}
+	}
+	return w, nil
+}
+
+func pageLimit(c *gin.Context) (int, error) {
+	limit := 25
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return 0, &herald.Error{Code: herald.EInvalid, Message: "invalid limit",
+				Details: []herald.ErrorDetail{{Field: "limit", Message: "must be between 1 and 100"}}}
+		}
+		limit = n
+	}
+	return limit, nil
+}
+
+func (s *Server) listWebhooks(sc scope) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		limit, err := pageLimit(c)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		hooks, err := s.Store.ListWebhooks(c.Request.Context(), sc.owner(c), c.Query("cursor"), limit+1)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		out := list[*herald.Webhook]{Data: hooks}
+		if len(hooks) > limit {
+			out.Data = hooks[:limit]
+			out.NextCursor = hooks[limit-1].ID
+		}
+		c.JSON(http.StatusOK, out)
+	}
+}
+
+// eventRequest is the body of POST /events.
+type eventRequest struct {
+	ID             string          `json:"id"`
+	Event          string          `json:"event"`
+	Timestamp      *time.Time      `json:"timestamp"`
+	UserID         string          `json:"user_id"`
+	OrganizationID string          `json:"organization_id"`
+	Data           json.RawMessage `json:"data"`
+}
+
+func (s *Server) publishEvent(c *gin.Context) {
+	var in eventRequest
+	if err := decodeJSON(c, &in); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if in.ID == "" {
+		in.ID = c.GetHeader("Idempotency-Key")
+	}
+	res, err := s.Publisher.Publish(c.Request.Context(), starter.Event{
+		ID: in.ID, Type: in.Event, Timestamp: in.Timestamp, UserID: in.UserID, OrganizationID: in.OrganizationID, Data: in.Data,
+	})
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"id": res.Event.ID, "event": res.Event.Type, "timestamp": res.Event.Timestamp,
+		"duplicate": !res.Created})
+}
+
+func (s *Server) getEvent(c *gin.Context) {
+	ctx := c.Request.Context()
+	ev, err := s.Store.Event(ctx, c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ds, err := s.Store.EventDeliveries(ctx, ev.ID)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"id": ev.ID, "event": ev.Type, "timestamp": ev.Timestamp, "user_id": ev.UserID,
+		"organization_id": ev.OrganizationID, "data": ev.Data, "created_at": ev.CreatedAt, "deliveries": ds})
+}
+
+func (s *Server) listDeliveries(c *gin.Context) {
+	ctx := c.Request.Context()
+	if _, err := s.Store.Webhook(ctx, c.Param("id")); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	limit, err := pageLimit(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	status := c.Query("status")
+	switch status {
+	case "", herald.DeliveryPending, herald.DeliverySucceeded, herald.DeliveryFailed, herald.DeliveryCancelled:
+	default:
+		s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "invalid status filter",
+			Details: []herald.ErrorDetail{{Field: "status", Message: "must be pending, succeeded, failed or cancelled"}}})
+		return
+	}
+	ds, err := s.Store.WebhookDeliveries(ctx, postgres.DeliveryFilter{WebhookID: c.Param("id"), Status: status,
+		EventType: c.Query("event"), Before: c.Query("cursor"), Limit: limit + 1})
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	out := list[herald.Delivery]{Data: ds}
+	if len(ds) > limit {
+		out.Data = ds[:limit]
+		out.NextCursor = ds[limit-1].ID
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) getDelivery(c *gin.Context) {
+	d, err := s.Store.Delivery(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}

@@ -1,0 +1,293 @@
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	tcluster "go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	tlog "go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/log/tag"
+	"go.temporal.io/server/common/metrics"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
+	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
+)
+
+// TemporalOptions configures the embedded Temporal server.
+type TemporalOptions struct {
+	// DBFile is the SQLite file that keeps Temporal's state; empty means in memory (tests).
+	DBFile string
+	// Port of the frontend on 127.0.0.1 (0: a free port). The other services take free ports.
+	Port int
+	// UIPort of the Web UI on 127.0.0.1; 0 starts no UI.
+	UIPort int
+	// Namespace is created when missing (default "default").
+	Namespace string
+	// Retention of closed workflows in the namespace (default 7 days).
+	Retention time.Duration
+	// SearchAttributes registered on a namespace created here.
+	SearchAttributes map[string]enumspb.IndexedValueType
+	// Logger receives the server's warnings and errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// Temporal is a running embedded Temporal server (and Web UI).
+type Temporal struct {
+	server  temporal.Server
+	ui      *uiserver.Server
+	address string
+	uiURL   string
+}
+
+// Address is the frontend's host:port.
+func (t *Temporal) Address() string { return t.address }
+
+// UIURL is the Web UI's URL, empty when no UI runs.
+func (t *Temporal) UIURL() string { return t.uiURL }
+
+// StartTemporal starts a single-process Temporal server on SQLite, with the Web UI when asked.
+// A file-backed server keeps its state across restarts; the schema is created on first use.
+func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error) {
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	if opts.Retention == 0 {
+		opts.Retention = 7 * 24 * time.Hour
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	const ip = "127.0.0.1"
+	ports, err := freePorts(8)
+	if err != nil {
+		return nil, err
+	}
+	frontend := opts.Port
+	if frontend == 0 {
+		frontend = ports[0]
+	} else if err := checkPortFree(ip, frontend); err != nil {
+		return nil, fmt.Errorf("temporal frontend port: %w (set HERALD_TEMPORAL_PORT to another port)", err)
+	}
+	if opts.UIPort != 0 {
+		if err := checkPortFree(ip, opts.UIPort); err != nil {
+			return nil, fmt.Errorf("temporal UI port: %w (set HERALD_UI_PORT to another port)", err)
+		}
+	}
+
+	sqlCfg := config.SQL{PluginName: sqliteplugin.PluginName, ConnectAttributes: map[string]string{}}
+	if opts.DBFile == "" {
+		sqlCfg.ConnectAttributes["mode"] = "memory"
+		sqlCfg.ConnectAttributes["cache"] = "shared"
+		sqlCfg.DatabaseName = "herald-" + strconv.Itoa(ports[7])
+	} else {
+		if err := os.MkdirAll(filepath.Dir(opts.DBFile), 0o755); err != nil {
+			return nil, fmt.Errorf("temporal data dir: %w", err)
+		}
+		sqlCfg.DatabaseName = opts.DBFile
+		sqlCfg.ConnectAttributes["mode"] = "rwc"
+		// WAL with synchronous=NORMAL: durable across process crashes, one fsync per checkpoint.
+		sqlCfg.ConnectAttributes["journal_mode"] = "wal"
+		sqlCfg.ConnectAttributes["synchronous"] = "1"
+		sqlCfg.ConnectAttributes["busy_timeout"] = "10000"
+	}
+	if opts.DBFile == "" || !fileExists(opts.DBFile) {
+		if err := sqlite.SetupSchema(&sqlCfg); err != nil {
+			return nil, fmt.Errorf("temporal schema: %w", err)
+		}
+	}
+	ns, err := sqlite.NewNamespaceConfig("active", opts.Namespace, false, opts.SearchAttributes)
+	if err != nil {
+		return nil, fmt.Errorf("temporal namespace: %w", err)
+	}
+	ns.Detail.Config.Retention = durationpb.New(opts.Retention)
+	if err := sqlite.CreateNamespaces(&sqlCfg, ns); err != nil {
+		return nil, fmt.Errorf("temporal namespace: %w", err)
+	}
+
+	service := func(grpc, membership int) config.Service {
+		return config.Service{RPC: config.RPC{GRPCPort: grpc, MembershipPort: membership, BindOnIP: ip}}
+	}
+	cfg := &config.Config{
+		Global: config.Global{
+			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: ip},
+			Metrics: &metrics.Config{Prometheus: &metrics.PrometheusConfig{
+				ListenAddress: fmt.Sprintf("%s:%d", ip, ports[1]), HandlerPath: "/metrics",
+			}},
+		},
+		Persistence: config.Persistence{
+			DefaultStore: sqliteplugin.PluginName, VisibilityStore: sqliteplugin.PluginName,
+			NumHistoryShards: 1,
+			DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: &sqlCfg}},
+		},
+		ClusterMetadata: &tcluster.Config{
+			EnableGlobalNamespace: false, FailoverVersionIncrement: 10,
+			MasterClusterName: "active", CurrentClusterName: "active",
+			ClusterInformation: map[string]tcluster.ClusterInformation{
+				"active": {Enabled: true, InitialFailoverVersion: 1, RPCAddress: fmt.Sprintf("%s:%d", ip, frontend)},
+			},
+		},
+		DCRedirectionPolicy: config.DCRedirectionPolicy{Policy: "noop"},
+		Services: map[string]config.Service{
+			"frontend": service(frontend, ports[2]),
+			"history":  service(ports[3], ports[4]),
+			"matching": service(ports[5], ports[6]),
+		},
+		Archival: config.Archival{
+			History:    config.HistoryArchival{State: "disabled"},
+			Visibility: config.VisibilityArchival{State: "disabled"},
+		},
+		PublicClient: config.PublicClient{HostPort: fmt.Sprintf("%s:%d", ip, frontend)},
+		NamespaceDefaults: config.NamespaceDefaults{Archival: config.ArchivalNamespaceDefaults{
+			History:    config.HistoryArchivalNamespaceDefaults{State: "disabled"},
+			Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
+		}},
+	}
+	workerPorts, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Services["worker"] = service(workerPorts[0], workerPorts[1])
+
+	dc := dynamicconfig.StaticClient{
+		// Search attributes added at start-up are usable at once.
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(cfg),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithLogger(newTemporalLogger(logger)),
+		temporal.WithDynamicConfigClient(dc),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	t := &Temporal{server: srv, address: fmt.Sprintf("%s:%d", ip, frontend)}
+
+	if opts.UIPort != 0 {
+		uiCfg := &uiconfig.Config{
+			TemporalGRPCAddress: t.address, Host: ip, Port: opts.UIPort, EnableUI: true,
+			DefaultNamespace: opts.Namespace, HideLogs: true, DisableNewsFetch: true,
+			CORS: uiconfig.CORS{CookieInsecure: true}, RefreshInterval: 0,
+		}
+		t.ui = uiserver.NewServer(uioptions.WithConfigProvider(uiCfg))
+		go func() { _ = t.ui.Start() }()
+		t.uiURL = fmt.Sprintf("http://%s:%d", ip, opts.UIPort)
+		if err := waitHTTP(ctx, t.uiURL); err != nil {
+			t.Stop()
+			return nil, fmt.Errorf("temporal UI: %w", err)
+		}
+	}
+	return t, nil
+}
+
+// Stop stops the UI and the server.
+func (t *Temporal) Stop() {
+	if t.ui != nil {
+		t.ui.Stop()
+		t.ui = nil
+	}
+	if t.server != nil {
+		_ = t.server.Stop()
+		t.server = nil
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// freePorts reserves n distinct free ports on loopback and releases them for the caller.
+func freePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	out := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		ls = append(ls, l)
+		out = append(out, l.Addr().(*net.TCPAddr).Port)
+	}
+	return out, nil
+}
+
+func checkPortFree(ip string, port int) error {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("%s:%d is in use", ip, port)
+	}
+	return l.Close()
+}
+
+func waitHTTP(ctx context.Context, url string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return errors.Join(err, ctx.Err())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// temporalLogger adapts slog to the Temporal server's logger: only warnings and errors are
+// passed on, as the server's info logs are meant for its own operators.
+type temporalLogger struct{ l *slog.Logger }
+
+func newTemporalLogger(l *slog.Logger) tlog.Logger { return temporalLogger{l.With("component", "temporal")} }
+
+func (t temporalLogger) attrs(tags []tag.Tag) []any {
+	out := make([]any, 0, 2*len(tags))
+	for _, tg := range tags {
+		out = append(out, tg.Key(), tg.Value())
+	}
+	return out
+}
+func (t temporalLogger) Debug(string, ...tag.Tag) {}
+func (t temporalLogger) Info(string, ...tag.Tag)  {}
+func (t temporalLogger) Warn(msg string, tags ...tag.Tag) {
+	t.l.Warn(msg, t.attrs(tags)...)
+}
+func (t temporalLogger) Error(msg string, tags ...tag.Tag) { t.l.Error(msg, t.attrs(tags)...) }
+func (t temporalLogger) DPanic(msg string, tags ...tag.Tag) {
+	t.l.Error(msg, t.attrs(tags)...)
+}
+func (t temporalLogger) Panic(msg string, tags ...tag.Tag) {
+	t.l.Error(msg, t.attrs(tags)...)
+	panic(msg)
+}
+func (t temporalLogger) Fatal(msg string, tags ...tag.Tag) {
+	t.l.Error(msg, t.attrs(tags)...)
+	os.Exit(1)
+}

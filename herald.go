@@ -1,0 +1,225 @@
+// Package herald holds Herald's domain types, its error model and its identifier helpers.
+// Every other package speaks these types; none of them depends on a transport or a store.
+package herald
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Version is the Herald version sent in the default User-Agent.
+const Version = "0.1.0"
+
+// Delivery statuses.
+const (
+	DeliveryPending   = "pending"
+	DeliverySucceeded = "succeeded"
+	DeliveryFailed    = "failed"
+	DeliveryCancelled = "cancelled"
+)
+
+// Webhook statuses.
+const (
+	WebhookActive   = "active"
+	WebhookInactive = "inactive"
+	WebhookDisabled = "disabled"
+)
+
+// Attempt triggers.
+const (
+	TriggerAuto   = "auto"
+	TriggerManual = "manual"
+	TriggerTest   = "test"
+)
+
+// Payload formats.
+const (
+	FormatEnvelope = "envelope"
+	FormatFlat     = "flat"
+)
+
+// Event is one published event. It is immutable once accepted.
+type Event struct {
+	ID             string          `db:"id" json:"id"`
+	Type           string          `db:"type" json:"event"`
+	Timestamp      time.Time       `db:"timestamp" json:"timestamp"`
+	UserID         string          `db:"user_id" json:"user_id,omitempty"`
+	OrganizationID string          `db:"organization_id" json:"organization_id,omitempty"`
+	Data           json.RawMessage `db:"data" json:"data"`
+	CreatedAt      time.Time       `db:"created_at" json:"created_at"`
+}
+
+// RetryPolicy is a webhook's retry settings; it becomes the Temporal retry policy of the deliver activity.
+type RetryPolicy struct {
+	MaxAttempts            int     `json:"max_attempts"`
+	InitialIntervalSeconds float64 `json:"initial_interval_seconds"`
+	BackoffCoefficient     float64 `json:"backoff_coefficient"`
+	MaxIntervalSeconds     float64 `json:"max_interval_seconds"`
+}
+
+// DefaultRetryPolicy spans about a day: 1 min doubling up to 2 h, 18 attempts (~25 h in all).
+var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 18, InitialIntervalSeconds: 60, BackoffCoefficient: 2, MaxIntervalSeconds: 7200}
+
+// NextInterval is the wait after the given failed attempt (1-based) under the policy.
+func (p RetryPolicy) NextInterval(attempt int) time.Duration {
+	d := p.InitialIntervalSeconds
+	for i := 1; i < attempt; i++ {
+		d *= p.BackoffCoefficient
+		if p.MaxIntervalSeconds > 0 && d >= p.MaxIntervalSeconds {
+			d = p.MaxIntervalSeconds
+			break
+		}
+	}
+	if p.MaxIntervalSeconds > 0 && d > p.MaxIntervalSeconds {
+		d = p.MaxIntervalSeconds
+	}
+	return time.Duration(d * float64(time.Second))
+}
+
+// Validate reports field errors of the policy.
+func (p RetryPolicy) Validate(prefix string) []ErrorDetail {
+	var d []ErrorDetail
+	if p.MaxAttempts < 1 || p.MaxAttempts > 50 {
+		d = append(d, ErrorDetail{Field: prefix + "max_attempts", Message: "must be between 1 and 50"})
+	}
+	if p.InitialIntervalSeconds < 0.1 || p.InitialIntervalSeconds > 86400 {
+		d = append(d, ErrorDetail{Field: prefix + "initial_interval_seconds", Message: "must be between 0.1 and 86400"})
+	}
+	if p.BackoffCoefficient < 1 || p.BackoffCoefficient > 10 {
+		d = append(d, ErrorDetail{Field: prefix + "backoff_coefficient", Message: "must be between 1 and 10"})
+	}
+	if p.MaxIntervalSeconds < p.InitialIntervalSeconds || p.MaxIntervalSeconds > 86400 {
+		d = append(d, ErrorDetail{Field: prefix + "max_interval_seconds", Message: "must be at least initial_interval_seconds and at most 86400"})
+	}
+	return d
+}
+
+// Webhook is one destination: where an owner wants which events delivered, and how.
+type Webhook struct {
+	ID             string            `json:"id"`
+	UserID         string            `json:"user_id,omitempty"`
+	OrganizationID string            `json:"organization_id,omitempty"`
+	Name           string            `json:"name"`
+	Description    string            `json:"description"`
+	URL            string            `json:"url"`
+	Events         []string          `json:"events"`
+	Status         string            `json:"status"`
+	DisabledReason string            `json:"disabled_reason,omitempty"`
+	Headers        map[string]string `json:"headers"`
+	EventHeader    string            `json:"event_header,omitempty"`
+	TimeoutSeconds int               `json:"timeout_seconds"`
+	Format         string            `json:"format"`
+	Retry          RetryPolicy       `json:"retry"`
+	SecretPrefix   string            `json:"secret_prefix"`
+	Secret         string            `json:"secret,omitempty"`
+	SecretHint     string            `json:"secret_hint"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
+}
+
+// Owner returns the webhook's owner id, the organization's when it has one.
+func (w *Webhook) Owner() string {
+	if w.OrganizationID != "" {
+		return "org:" + w.OrganizationID
+	}
+	return "user:" + w.UserID
+}
+
+// Delivery is one event on its way to one webhook.
+type Delivery struct {
+	ID             string     `db:"id" json:"id"`
+	EventID        string     `db:"event_id" json:"event_id"`
+	EventType      string     `db:"event_type" json:"event"`
+	WebhookID      string     `db:"webhook_id" json:"webhook_id"`
+	Status         string     `db:"status" json:"status"`
+	Attempts       int        `db:"attempts" json:"attempts"`
+	LastStatusCode *int       `db:"last_status_code" json:"last_status_code"`
+	NextAttemptAt  *time.Time `db:"next_attempt_at" json:"next_attempt_at"`
+	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
+	UpdatedAt      time.Time  `db:"updated_at" json:"updated_at"`
+	AttemptLog     []Attempt  `db:"-" json:"attempt_log,omitempty"`
+}
+
+// Attempt is one HTTP request of a delivery, as recorded in the log.
+type Attempt struct {
+	Number       int       `db:"number" json:"number"`
+	Trigger      string    `db:"trigger" json:"trigger"`
+	StartedAt    time.Time `db:"started_at" json:"started_at"`
+	DurationMS   int64     `db:"duration_ms" json:"duration_ms"`
+	StatusCode   *int      `db:"status_code" json:"status_code"`
+	ErrorKind    string    `db:"error_kind" json:"error_kind,omitempty"`
+	Error        string    `db:"error" json:"error,omitempty"`
+	ResponseBody string    `db:"response_body" json:"response_body"`
+}
+
+// EventType is one entry of the event catalog.
+type EventType struct {
+	Name        string          `db:"name" json:"name"`
+	Description string          `db:"description" json:"description"`
+	Group       string          `db:"group_name" json:"group"`
+	Schema      json.RawMessage `db:"schema" json:"schema,omitempty"`
+	Example     json.RawMessage `db:"example" json:"example,omitempty"`
+	Archived    bool            `db:"archived" json:"archived"`
+}
+
+// Error codes of the JSON error model. Each maps to one HTTP status in the api package.
+const (
+	EMalformed     = "malformed_request"
+	EInvalid       = "validation_failed"
+	EUnknownEvent  = "unknown_event_type"
+	EUnauthorized  = "unauthorized"
+	EForbidden     = "forbidden"
+	ENotFound      = "not_found"
+	EConflict      = "conflict"
+	ETooLarge      = "payload_too_large"
+	EUnavailable   = "unavailable"
+	EInternal      = "internal"
+	ERateLimited   = "rate_limited"
+	ENotAcceptable = "method_not_allowed"
+)
+
+// ErrorDetail names one failing field.
+type ErrorDetail struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error is an error a client may see: a code, a message safe to show, optional field details.
+type Error struct {
+	Code    string        `json:"code"`
+	Message string        `json:"message"`
+	Details []ErrorDetail `json:"details,omitempty"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with the code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EInternal otherwise.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+// NewID returns a random, URL-safe identifier with the given prefix, e.g. "evt_3kT...".
+func NewID(prefix string) string {
+	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	b := make([]byte, 22)
+	_, _ = rand.Read(b) // crypto/rand.Read never returns an error (Go 1.24+)
+	var sb strings.Builder
+	sb.WriteString(prefix)
+	for _, c := range b {
+		sb.WriteByte(alphabet[int(c)%len(alphabet)])
+	}
+	return sb.String()
+}

@@ -1,0 +1,272 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/herald-webhooks/herald"
+)
+
+const insertEventSQL = `
+INSERT INTO events (id, type, timestamp, user_id, organization_id, data, request_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (id) DO NOTHING`
+
+const eventColumns = `id, type, timestamp, user_id, organization_id, data, created_at`
+
+// InsertEvent stores an event once. Publishing the same id again with the same request hash
+// returns the stored event and created=false; with a different hash it is a conflict.
+func (s *Store) InsertEvent(ctx context.Context, ev *herald.Event, requestHash []byte) (stored *herald.Event, created bool, err error) {
+	res, err := s.db.ExecContext(ctx, insertEventSQL, ev.ID, ev.Type, ev.Timestamp, ev.UserID, ev.OrganizationID,
+		string(ev.Data), requestHash)
+	if err != nil {
+		return nil, false, fmt.Errorf("insert event: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	var row struct {
+		herald.Event
+		RequestHash []byte `db:"request_hash"`
+	}
+	if err := s.db.GetContext(ctx, &row, `SELECT `+eventColumns+`, request_hash FROM events WHERE id = $1`, ev.ID); err != nil {
+		return nil, false, fmt.Errorf("read event: %w", err)
+	}
+	if n == 0 && !bytes.Equal(row.RequestHash, requestHash) {
+		return nil, false, herald.Errorf(herald.EConflict, "event %s was already published with a different body", ev.ID)
+	}
+	return &row.Event, n == 1, nil
+}
+
+// Event reads one event.
+func (s *Store) Event(ctx context.Context, id string) (*herald.Event, error) {
+	var ev herald.Event
+	if err := s.db.GetContext(ctx, &ev, `SELECT `+eventColumns+` FROM events WHERE id = $1`, id); err != nil {
+		return nil, notFound(err, "event")
+	}
+	return &ev, nil
+}
+
+// matchingWebhooksSQL is SPEC section 5: an event for a user goes to the user's personal
+// webhooks and to the webhooks of every organization the user belongs to (or, when the event
+// names an organization, to that organization's only); an event for an organization goes to
+// that organization's webhooks. A webhook matches when it lists the type or "*".
+const matchingWebhooksSQL = `
+SELECT ` + webhookColumns + ` FROM webhooks w
+WHERE w.status = 'active' AND w.deleted_at IS NULL
+  AND (w.events @> ARRAY[$1]::text[] OR w.events @> ARRAY['*']::text[])
+  AND (
+        ($2 <> '' AND w.user_id = $2)
+     OR ($3 <> '' AND w.organization_id = $3)
+     OR ($2 <> '' AND $3 = '' AND w.organization_id IN (SELECT organization_id FROM memberships WHERE user_id = $2))
+  )
+ORDER BY w.created_at, w.id`
+
+// MatchingWebhooks returns the active webhooks that receive the event, with their secrets.
+func (s *Store) MatchingWebhooks(ctx context.Context, ev *herald.Event) ([]*herald.Webhook, error) {
+	var rows []webhookRow
+	if err := s.db.SelectContext(ctx, &rows, matchingWebhooksSQL, ev.Type, ev.UserID, ev.OrganizationID); err != nil {
+		return nil, fmt.Errorf("match webhooks: %w", err)
+	}
+	out := make([]*herald.Webhook, 0, len(rows))
+	for i := range rows {
+		w, err := rows[i].webhook(false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+// User reads one directory user.
+func (s *Store) User(ctx context.Context, id string) (*User, error) {
+	var u User
+	if err := s.db.GetContext(ctx, &u, `SELECT id, email, name FROM users WHERE id = $1`, id); err != nil {
+		return nil, notFound(err, "user")
+	}
+	return &u, nil
+}
+
+// NewDelivery is a delivery about to be created, with the exact body its attempts will send.
+type NewDelivery struct {
+	ID        string
+	EventID   string
+	WebhookID string
+	Body      []byte
+}
+
+const insertDeliverySQL = `
+INSERT INTO deliveries (id, event_id, webhook_id, status, body) VALUES ($1, $2, $3, 'pending', $4)
+ON CONFLICT (event_id, webhook_id) DO NOTHING`
+
+// CreateDeliveries inserts the deliveries that do not exist yet (one per event and webhook)
+// and returns every delivery of the event, so a re-run of the fan-out finds the first ones.
+func (s *Store) CreateDeliveries(ctx context.Context, eventID string, ds []NewDelivery) ([]herald.Delivery, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("create deliveries: %w", err)
+	}
+	defer tx.Rollback()
+	for _, d := range ds {
+		if _, err := tx.ExecContext(ctx, insertDeliverySQL, d.ID, d.EventID, d.WebhookID, d.Body); err != nil {
+			return nil, fmt.Errorf("insert delivery: %w", err)
+		}
+	}
+	out, err := eventDeliveries(ctx, tx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	return out, tx.Commit()
+}
+
+const deliveryColumns = `d.id, d.event_id, e.type AS event_type, d.webhook_id, d.status, d.attempts,
+	d.last_status_code, d.next_attempt_at, d.created_at, d.updated_at`
+
+func eventDeliveries(ctx context.Context, q sqlx.QueryerContext, eventID string) ([]herald.Delivery, error) {
+	out := []herald.Delivery{}
+	err := sqlx.SelectContext(ctx, q, &out, `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.id = d.event_id
+		WHERE d.event_id = $1 ORDER BY d.created_at, d.id`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("list event deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// EventDeliveries lists the deliveries of one event.
+func (s *Store) EventDeliveries(ctx context.Context, eventID string) ([]herald.Delivery, error) {
+	return eventDeliveries(ctx, s.db, eventID)
+}
+
+// Target is what one attempt needs: where to send, what, and how to sign it.
+type Target struct {
+	DeliveryID     string    `db:"delivery_id"`
+	DeliveryStatus string    `db:"delivery_status"`
+	EventID        string    `db:"event_id"`
+	EventType      string    `db:"event_type"`
+	EventTimestamp time.Time `db:"event_timestamp"`
+	Body           []byte    `db:"body"`
+	WebhookID      string    `db:"webhook_id"`
+	WebhookStatus  string    `db:"webhook_status"`
+	WebhookDeleted bool      `db:"webhook_deleted"`
+	URL            string    `db:"url"`
+	Headers        []byte    `db:"headers"`
+	EventHeader    string    `db:"event_header"`
+	TimeoutSeconds int       `db:"timeout_seconds"`
+	Secret         string    `db:"secret"`
+}
+
+const targetSQL = `
+SELECT d.id AS delivery_id, d.status AS delivery_status, e.id AS event_id, e.type AS event_type,
+       e.timestamp AS event_timestamp, d.body, w.id AS webhook_id, w.status AS webhook_status,
+       (w.deleted_at IS NOT NULL) AS webhook_deleted, w.url, w.headers, w.event_header,
+       w.timeout_seconds, w.secret
+FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
+WHERE d.id = $1`
+
+// DeliveryTarget loads what an attempt of the delivery needs, secret included.
+func (s *Store) DeliveryTarget(ctx context.Context, deliveryID string) (*Target, error) {
+	var t Target
+	if err := s.db.GetContext(ctx, &t, targetSQL, deliveryID); err != nil {
+		return nil, notFound(err, "delivery")
+	}
+	return &t, nil
+}
+
+// AttemptRecord is one finished attempt to record.
+type AttemptRecord struct {
+	herald.Attempt
+	RequestHeaders []byte     // JSON object of the request headers, signatures redacted
+	Succeeded      bool       // a 2xx answer: the delivery succeeded
+	NextAttemptAt  *time.Time // when the next automatic attempt is due, if any
+}
+
+const bumpDeliverySQL = `
+UPDATE deliveries SET attempts = attempts + 1, last_status_code = $2,
+	status = CASE WHEN $3 THEN 'succeeded' ELSE status END,
+	next_attempt_at = CASE WHEN $3 THEN NULL ELSE $4::timestamptz END, updated_at = now()
+WHERE id = $1
+RETURNING attempts, webhook_id`
+
+const insertAttemptSQL = `
+INSERT INTO attempts (delivery_id, number, trigger, started_at, duration_ms, status_code, error_kind, error,
+	request_headers, response_body)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+
+// RecordAttempt logs an attempt, numbers it after the delivery's previous ones, updates the
+// delivery and the webhook's failure counter, all in one transaction. It returns the number.
+func (s *Store) RecordAttempt(ctx context.Context, deliveryID string, a AttemptRecord) (int, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("record attempt: %w", err)
+	}
+	defer tx.Rollback()
+	var number int
+	var webhookID string
+	if err := tx.QueryRowxContext(ctx, bumpDeliverySQL, deliveryID, a.StatusCode, a.Succeeded, a.NextAttemptAt).
+		Scan(&number, &webhookID); err != nil {
+		return 0, notFound(err, "delivery")
+	}
+	headers := a.RequestHeaders
+	if len(headers) == 0 {
+		headers = []byte("{}")
+	}
+	if _, err := tx.ExecContext(ctx, insertAttemptSQL, deliveryID, number, a.Trigger, a.StartedAt, a.DurationMS,
+		a.StatusCode, a.ErrorKind, a.Error, headers, a.ResponseBody); err != nil {
+		return 0, fmt.Errorf("insert attempt: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET consecutive_failures =
+		CASE WHEN $2 THEN 0 ELSE consecutive_failures + 1 END WHERE id = $1`, webhookID, a.Succeeded); err != nil {
+		return 0, fmt.Errorf("update failure counter: %w", err)
+	}
+	return number, tx.Commit()
+}
+
+// FinishDelivery sets the final status of a delivery that is still pending.
+func (s *Store) FinishDelivery(ctx context.Context, deliveryID, status string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET status = $2, next_attempt_at = NULL, updated_at = now()
+		WHERE id = $1 AND status = 'pending'`, deliveryID, status)
+	if err != nil {
+		return fmt.Errorf("finish delivery: %w", err)
+	}
+	return nil
+}
+
+// Delivery reads one delivery with its attempt log.
+func (s *Store) Delivery(ctx context.Context, id string) (*herald.Delivery, error) {
+	var d herald.Delivery
+	if err := s.db.GetContext(ctx, &d, `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.id = d.event_id
+		WHERE d.id = $1`, id); err != nil {
+		return nil, notFound(err, "delivery")
+	}
+	d.AttemptLog = []herald.Attempt{}
+	if err := s.db.SelectContext(ctx, &d.AttemptLog, `SELECT number, trigger, started_at, duration_ms, status_code,
+		error_kind, error, response_body FROM attempts WHERE delivery_id = $1 ORDER BY number`, id); err != nil {
+		return nil, fmt.Errorf("list attempts: %w", err)
+	}
+	return &d, nil
+}
+
+// DeliveryFilter narrows a webhook's delivery log.
+type DeliveryFilter struct {
+	WebhookID string
+	Status    string
+	EventType string
+	Before    string // cursor: a delivery id; only older deliveries are returned
+	Limit     int
+}
+
+// WebhookDeliveries lists a webhook's deliveries newest first.
+func (s *Store) WebhookDeliveries(ctx context.Context, f DeliveryFilter) ([]herald.Delivery, error) {
+	out := []herald.Delivery{}
+	err := s.db.SelectContext(ctx, &out, `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.id = d.event_id
+		WHERE d.webhook_id = $1 AND ($2 = '' OR d.status = $2) AND ($3 = '' OR e.type = $3)
+		  AND ($4 = '' OR (d.created_at, d.id) < (SELECT created_at, id FROM deliveries WHERE id = $4))
+		ORDER BY d.created_at DESC, d.id DESC LIMIT $5`, f.WebhookID, f.Status, f.EventType, f.Before, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	return out, nil
+}

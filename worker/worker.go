@@ -1,0 +1,65 @@
+// Package worker builds and runs a Temporal worker with every Herald workflow and activity,
+// and prepares a namespace (search attributes) for them.
+package worker
+
+import (
+	"context"
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/herald-webhooks/herald/activities"
+	"github.com/herald-webhooks/herald/workflows"
+)
+
+// New returns a worker on Herald's task queue with every workflow and activity registered.
+func New(c client.Client, acts *activities.Activities, opts sdkworker.Options) sdkworker.Worker {
+	w := sdkworker.New(c, workflows.TaskQueue, opts)
+	Register(w, acts)
+	return w
+}
+
+// Register registers Herald's workflows and activities on a registry.
+func Register(r sdkworker.Registry, acts *activities.Activities) {
+	r.RegisterWorkflow(workflows.EventWorkflow)
+	r.RegisterWorkflow(workflows.DeliveryWorkflow)
+	r.RegisterActivity(acts)
+}
+
+// Run runs a worker until ctx is done, then stops it gracefully.
+func Run(ctx context.Context, w sdkworker.Worker) error {
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
+
+// EnsureSearchAttributes registers Herald's custom search attributes on the namespace when
+// they are missing. It is idempotent and runs from `herald dev` and `herald migrate`.
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	ops := c.OperatorService()
+	have, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for name, typ := range workflows.SearchAttributes {
+		if _, ok := have.GetCustomAttributes()[name]; !ok {
+			missing[name] = typ
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if _, err := ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: namespace, SearchAttributes: missing,
+	}); err != nil {
+		return fmt.Errorf("add search attributes: %w", err)
+	}
+	return nil
+}

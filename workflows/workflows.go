@@ -1,0 +1,81 @@
+// Package workflows holds Herald's Temporal workflows and the one place that names their task
+// queue, IDs, inputs and search attributes, so that API, starter and worker agree.
+//
+// An event workflow (ID "event/<event id>") resolves the event's destinations with one
+// activity and starts one delivery workflow per webhook (ID "delivery/<event id>/<webhook id>")
+// with the ABANDON parent-close policy: it waits until each child has started, not until it
+// ends, so a destination that retries for a day keeps only its own workflow open. A delivery
+// workflow runs the deliver activity under a retry policy built from the webhook's settings and
+// records the final status. Workflows carry IDs only; activities load payloads and secrets.
+package workflows
+
+import (
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+)
+
+// TaskQueue is the task queue of every Herald workflow and activity.
+const TaskQueue = "herald"
+
+// EventWorkflowID is the ID of an event's workflow.
+func EventWorkflowID(eventID string) string { return "event/" + eventID }
+
+// DeliveryWorkflowID is the ID of the automatic delivery of an event to a webhook.
+func DeliveryWorkflowID(eventID, webhookID string) string {
+	return "delivery/" + eventID + "/" + webhookID
+}
+
+// Search attributes Herald sets on its workflows (registered by dev and by `herald migrate`).
+var (
+	AttrEventType      = temporal.NewSearchAttributeKeyKeyword("HeraldEventType")
+	AttrWebhookID      = temporal.NewSearchAttributeKeyKeyword("HeraldWebhookId")
+	AttrOwnerID        = temporal.NewSearchAttributeKeyKeyword("HeraldOwnerId")
+	AttrDeliveryStatus = temporal.NewSearchAttributeKeyKeyword("HeraldDeliveryStatus")
+)
+
+// SearchAttributes is what must be registered on the namespace.
+var SearchAttributes = map[string]enumspb.IndexedValueType{
+	AttrEventType.GetName():      enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	AttrWebhookID.GetName():      enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	AttrOwnerID.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	AttrDeliveryStatus.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+}
+
+// EventInput starts an event workflow.
+type EventInput struct {
+	EventID string
+}
+
+// EventResult lists the deliveries the event workflow started.
+type EventResult struct {
+	DeliveryIDs []string
+}
+
+// DeliveryInput starts a delivery workflow.
+type DeliveryInput struct {
+	DeliveryID     string
+	EventID        string
+	WebhookID      string
+	Retry          RetryPolicy
+	TimeoutSeconds int
+}
+
+// RetryPolicy mirrors herald.RetryPolicy in the workflow's input (a copy, so that a later
+// change to the webhook does not change a running delivery's policy).
+type RetryPolicy struct {
+	MaxAttempts            int
+	InitialIntervalSeconds float64
+	BackoffCoefficient     float64
+	MaxIntervalSeconds     float64
+}
+
+// DeliveryResult is a delivery workflow's final state.
+type DeliveryResult struct {
+	Status     string
+	Attempts   int
+	StatusCode int
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
