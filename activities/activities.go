@@ -145,14 +145,13 @@ func Body(ev *herald.Event, w *herald.Webhook, user *postgres.User) ([]byte, err
 		{Key: "webhook_id", Value: str(w.ID)},
 	}
 	if ev.UserID != "" {
-		u := map[string]string{"id": ev.UserID}
+		u := struct {
+			ID    string `json:"id"`
+			Email string `json:"email,omitempty"`
+			Name  string `json:"name,omitempty"`
+		}{ID: ev.UserID}
 		if user != nil {
-			if user.Email != "" {
-				u["email"] = user.Email
-			}
-			if user.Name != "" {
-				u["name"] = user.Name
-			}
+			u.Email, u.Name = user.Email, user.Name
 		}
 		b, _ := json.Marshal(u)
 		fields = append(fields, payload.Field{Key: "user", Value: b})
@@ -234,7 +233,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 		}
 		return nil, temporal.NewNonRetryableApplicationError("webhook is "+t.WebhookStatus, ErrWebhookInactive, nil)
 	}
-	out := a.Send(ctx, t, herald.TriggerAuto)
+	out := a.send(ctx, t, herald.TriggerAuto)
 
 	temporalAttempt := int(activity.GetInfo(ctx).Attempt)
 	var next *time.Time
@@ -275,8 +274,8 @@ type Outcome struct {
 	Gone           bool // 410
 }
 
-// Send signs the target's body for this moment and POSTs it, within the webhook's timeout.
-func (a *Activities) Send(ctx context.Context, t *postgres.Target, trigger string) Outcome {
+// send signs the target's body for this moment and POSTs it, within the webhook's timeout.
+func (a *Activities) send(ctx context.Context, t *postgres.Target, trigger string) Outcome {
 	started := time.Now()
 	out := Outcome{Attempt: herald.Attempt{Trigger: trigger, StartedAt: started}}
 	fail := func(kind string, err error) Outcome {

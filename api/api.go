@@ -40,7 +40,7 @@ func (s *Server) Handler() http.Handler {
 	r.NoMethod(func(c *gin.Context) {
 		s.writeError(c, herald.Errorf(herald.ENotAcceptable, "method not allowed on this route"))
 	})
-	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/healthz", func(c *gin.Context) { c.PureJSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
 
 	v1 := r.Group("/api/v1", s.requireAdmin())
@@ -123,10 +123,10 @@ func (s *Server) readyz(c *gin.Context) {
 		checks["temporal"], ready = "unavailable", false
 	}
 	if !ready {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "checks": checks})
+		c.PureJSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "checks": checks})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ok", "checks": checks})
+	c.PureJSON(http.StatusOK, gin.H{"status": "ok", "checks": checks})
 }
 
 // unavailable reports a store failure as 503 (logged by writeError's caller path when internal).

@@ -53,7 +53,8 @@ func (s *Server) writeError(c *gin.Context, err error) {
 			herr = herald.Errorf(herald.EInternal, "internal error")
 		}
 	}
-	c.AbortWithStatusJSON(statusOf(herr.Code), errorBody{Error: herr})
+	c.Abort()
+	c.PureJSON(statusOf(herr.Code), errorBody{Error: herr})
 }
 
 // decodeJSON reads the request body (already capped by the size limit) into v.

@@ -46,7 +46,7 @@ func (s *Server) listEventTypes(c *gin.Context) {
 		g := &groups[len(groups)-1]
 		g.EventTypes = append(g.EventTypes, et)
 	}
-	c.JSON(http.StatusOK, gin.H{"data": ets, "groups": groups, "next_cursor": ""})
+	c.PureJSON(http.StatusOK, gin.H{"data": ets, "groups": groups, "next_cursor": ""})
 }
 
 func (s *Server) putEventType(c *gin.Context) {
@@ -79,7 +79,7 @@ func (s *Server) putEventType(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, et)
+	c.PureJSON(http.StatusOK, et)
 }
 
 func isObject(raw json.RawMessage) bool {
@@ -109,7 +109,7 @@ func (s *Server) putUser(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, u)
+	c.PureJSON(http.StatusOK, u)
 }
 
 func (s *Server) putOrganization(c *gin.Context) {
@@ -127,7 +127,7 @@ func (s *Server) putOrganization(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, o)
+	c.PureJSON(http.StatusOK, o)
 }
 
 func (s *Server) putMember(c *gin.Context) {
@@ -148,7 +148,7 @@ func (s *Server) putMember(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, m)
+	c.PureJSON(http.StatusOK, m)
 }
 
 type scope int
@@ -224,7 +224,7 @@ func (s *Server) createWebhook(sc scope) gin.HandlerFunc {
 			s.writeError(c, err)
 			return
 		}
-		c.JSON(http.StatusCreated, w) // the only read that shows the secret
+		c.PureJSON(http.StatusCreated, w) // the only read that shows the secret
 	}
 }
 
@@ -357,7 +357,7 @@ func (s *Server) listWebhooks(sc scope) gin.HandlerFunc {
 			out.Data = hooks[:limit]
 			out.NextCursor = hooks[limit-1].ID
 		}
-		c.JSON(http.StatusOK, out)
+		c.PureJSON(http.StatusOK, out)
 	}
 }
 
@@ -387,7 +387,7 @@ func (s *Server) publishEvent(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusAccepted, gin.H{"id": res.Event.ID, "event": res.Event.Type, "timestamp": res.Event.Timestamp,
+	c.PureJSON(http.StatusAccepted, gin.H{"id": res.Event.ID, "event": res.Event.Type, "timestamp": res.Event.Timestamp,
 		"duplicate": !res.Created})
 }
 
@@ -403,7 +403,7 @@ func (s *Server) getEvent(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"id": ev.ID, "event": ev.Type, "timestamp": ev.Timestamp, "user_id": ev.UserID,
+	c.PureJSON(http.StatusOK, gin.H{"id": ev.ID, "event": ev.Type, "timestamp": ev.Timestamp, "user_id": ev.UserID,
 		"organization_id": ev.OrganizationID, "data": ev.Data, "created_at": ev.CreatedAt, "deliveries": ds})
 }
 
@@ -437,7 +437,7 @@ func (s *Server) listDeliveries(c *gin.Context) {
 		out.Data = ds[:limit]
 		out.NextCursor = ds[limit-1].ID
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 }
 
 func (s *Server) getDelivery(c *gin.Context) {
@@ -446,5 +446,5 @@ func (s *Server) getDelivery(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, d)
+	c.PureJSON(http.StatusOK, d)
 }

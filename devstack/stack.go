@@ -46,6 +46,8 @@ type Stack struct {
 	DatabaseURL     string
 	TemporalAddress string
 	Namespace       string
+
+	logFile *os.File
 }
 
 // DatabaseName is the database Herald uses in the private cluster.
@@ -104,9 +106,19 @@ func Start(ctx context.Context, opts StackOptions) (_ *Stack, err error) {
 		if !opts.Ephemeral {
 			dbFile = filepath.Join(opts.DataDir, "temporal.db")
 		}
+		// The embedded server's own warnings go to a file: they are for debugging the stack.
+		serverLog := slog.New(slog.DiscardHandler)
+		if !opts.Ephemeral && opts.DataDir != "" {
+			f, err := os.OpenFile(filepath.Join(opts.DataDir, "temporal.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+			if err != nil {
+				return nil, fmt.Errorf("temporal log: %w", err)
+			}
+			s.logFile = f
+			serverLog = slog.New(slog.NewTextHandler(f, nil))
+		}
 		s.Temporal, err = StartTemporal(ctx, TemporalOptions{
 			DBFile: dbFile, Port: opts.TemporalPort, UIPort: opts.UIPort, Namespace: opts.Namespace,
-			SearchAttributes: workflows.SearchAttributes, Logger: logger,
+			SearchAttributes: workflows.SearchAttributes, Logger: serverLog,
 		})
 		if err != nil {
 			return nil, err
@@ -166,6 +178,9 @@ func (s *Stack) Close() {
 	}
 	if s.Postgres != nil {
 		_ = s.Postgres.Stop()
+	}
+	if s.logFile != nil {
+		s.logFile.Close()
 	}
 }
 

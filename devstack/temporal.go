@@ -107,7 +107,8 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		sqlCfg.ConnectAttributes["synchronous"] = "1"
 		sqlCfg.ConnectAttributes["busy_timeout"] = "10000"
 	}
-	if opts.DBFile == "" || !fileExists(opts.DBFile) {
+	// An in-memory database gets its schema from the SQLite plugin itself.
+	if opts.DBFile != "" && !fileExists(opts.DBFile) {
 		if err := sqlite.SetupSchema(&sqlCfg); err != nil {
 			return nil, fmt.Errorf("temporal schema: %w", err)
 		}

@@ -31,6 +31,9 @@ import (
 type Publisher struct {
 	Store    *postgres.Store
 	Temporal client.Client
+	// TaskQueue of the event workflows; workflows.TaskQueue when empty. Delivery workflows run
+	// on their event workflow's queue.
+	TaskQueue string
 }
 
 // Event is what a backend publishes. ID and Timestamp are generated when empty.
@@ -84,9 +87,13 @@ func (p *Publisher) start(ctx context.Context, ev *herald.Event) error {
 	if ev.OrganizationID != "" {
 		owner = "org:" + ev.OrganizationID
 	}
+	queue := p.TaskQueue
+	if queue == "" {
+		queue = workflows.TaskQueue
+	}
 	_, err := p.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.EventWorkflowID(ev.ID),
-		TaskQueue:                workflows.TaskQueue,
+		TaskQueue:                queue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		StaticSummary:            ev.Type,

@@ -17,7 +17,12 @@ import (
 
 // New returns a worker on Herald's task queue with every workflow and activity registered.
 func New(c client.Client, acts *activities.Activities, opts sdkworker.Options) sdkworker.Worker {
-	w := sdkworker.New(c, workflows.TaskQueue, opts)
+	return NewOnQueue(c, workflows.TaskQueue, acts, opts)
+}
+
+// NewOnQueue is New on another task queue (tests isolate themselves this way).
+func NewOnQueue(c client.Client, queue string, acts *activities.Activities, opts sdkworker.Options) sdkworker.Worker {
+	w := sdkworker.New(c, queue, opts)
 	Register(w, acts)
 	return w
 }

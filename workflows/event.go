@@ -35,7 +35,7 @@ func EventWorkflow(ctx workflow.Context, in EventInput) (*EventResult, error) {
 		}
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 			WorkflowID:            DeliveryWorkflowID(in.EventID, d.WebhookID),
-			TaskQueue:             TaskQueue,
+			TaskQueue:             workflow.GetInfo(ctx).TaskQueueName,
 			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 			StaticSummary:         res.EventType + " → " + d.Host,
