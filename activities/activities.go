@@ -210,8 +210,9 @@ type DeliverInput struct {
 	Retry      herald.RetryPolicy
 }
 
-// DeliverResult is the outcome of a successful attempt.
+// DeliverResult is the outcome of a successful attempt, or of a delivery found already final.
 type DeliverResult struct {
+	Status     string // the delivery's status after this activity
 	Attempt    int
 	StatusCode int
 	DurationMS int64
@@ -225,7 +226,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 		return nil, classifyStoreError(err)
 	}
 	if t.DeliveryStatus != herald.DeliveryPending {
-		return &DeliverResult{}, nil // finished by someone else (a cancel); nothing to send
+		return &DeliverResult{Status: t.DeliveryStatus}, nil // finished elsewhere (a cancel): nothing to send
 	}
 	if t.WebhookDeleted || t.WebhookStatus != herald.WebhookActive {
 		if err := a.Store.FinishDelivery(ctx, t.DeliveryID, herald.DeliveryCancelled); err != nil {
@@ -252,7 +253,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 	switch {
 	case out.OK:
 		log.Debug("delivered")
-		return &DeliverResult{Attempt: number, StatusCode: *out.Attempt.StatusCode, DurationMS: out.Attempt.DurationMS}, nil
+		return &DeliverResult{Status: herald.DeliverySucceeded, Attempt: number, StatusCode: *out.Attempt.StatusCode, DurationMS: out.Attempt.DurationMS}, nil
 	case out.Gone:
 		log.Info("endpoint answered 410 Gone; not retrying")
 		return nil, temporal.NewNonRetryableApplicationError("endpoint answered 410 Gone", ErrGone, nil)

@@ -382,7 +382,7 @@ func TestBadInputGetsAJSONErrorAndChangesNothing(t *testing.T) {
 	t.Run("a bad webhook gets field errors and is not created", func(t *testing.T) {
 		var out struct {
 			Error struct {
-				Code    string `json:"code"`
+				Code    string                   `json:"code"`
 				Details []struct{ Field string } `json:"details"`
 			} `json:"error"`
 		}
@@ -402,4 +402,37 @@ func TestBadInputGetsAJSONErrorAndChangesNothing(t *testing.T) {
 			t.Fatalf("webhooks %+v", list.Data)
 		}
 	})
+}
+
+func TestCancellingADeliveryWorkflowMarksTheDeliveryCancelled(t *testing.T) {
+	e := newEnv(t)
+	e.directory()
+	r := newReceiver(t)
+	r.answer = func(string, int) int { return http.StatusInternalServerError }
+	w := e.createWebhook("/users/u_1", r.URL+"/down", []string{"summary.completed"},
+		map[string]any{"retry": retryPolicy(10, 60)})
+	r.register("/down", w.Secret)
+	e.mustDo(202, "POST", "/events", map[string]any{"id": "evt_cancel_1", "event": "summary.completed",
+		"user_id": "u_1", "data": map[string]any{"k": "v"}}, nil)
+	select {
+	case <-r.notified:
+	case <-time.After(30 * time.Second):
+		t.Fatal("first attempt never arrived")
+	}
+	ctx := context.Background()
+	id := workflows.DeliveryWorkflowID("evt_cancel_1", w.ID)
+	if err := stack.Client.CancelWorkflow(ctx, id, ""); err != nil {
+		t.Fatal(err)
+	}
+	d := e.waitDeliveries("evt_cancel_1", 1)[0]
+	if d.Status != "cancelled" {
+		t.Fatalf("delivery %+v", d)
+	}
+	desc, err := stack.Client.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := desc.GetWorkflowExecutionInfo().GetStatus(); s != enums.WORKFLOW_EXECUTION_STATUS_CANCELED {
+		t.Fatalf("workflow status %v", s)
+	}
 }

@@ -191,19 +191,8 @@ func (s *Server) createWebhook(sc scope) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		owner := sc.owner(c)
-		var exists bool
-		var err error
-		if sc == orgScope {
-			exists, err = s.Store.OrganizationExists(ctx, owner.OrganizationID)
-		} else {
-			exists, err = s.Store.UserExists(ctx, owner.UserID)
-		}
-		if err != nil {
+		if err := s.ownerExists(c, sc); err != nil {
 			s.writeError(c, err)
-			return
-		}
-		if !exists {
-			s.writeError(c, herald.Errorf(herald.ENotFound, "owner not found"))
 			return
 		}
 		var in webhookRequest
@@ -226,6 +215,23 @@ func (s *Server) createWebhook(sc scope) gin.HandlerFunc {
 		}
 		c.PureJSON(http.StatusCreated, w) // the only read that shows the secret
 	}
+}
+
+// ownerExists is nil when the scope's user or organization is in the directory.
+func (s *Server) ownerExists(c *gin.Context, sc scope) error {
+	owner := sc.owner(c)
+	exists, id := s.Store.UserExists, owner.UserID
+	if sc == orgScope {
+		exists, id = s.Store.OrganizationExists, owner.OrganizationID
+	}
+	ok, err := exists(c.Request.Context(), id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return herald.Errorf(herald.ENotFound, "owner not found")
+	}
+	return nil
 }
 
 // validateWebhook checks a request field by field and returns the webhook it describes.
@@ -342,6 +348,10 @@ func pageLimit(c *gin.Context) (int, error) {
 
 func (s *Server) listWebhooks(sc scope) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if err := s.ownerExists(c, sc); err != nil {
+			s.writeError(c, err)
+			return
+		}
 		limit, err := pageLimit(c)
 		if err != nil {
 			s.writeError(c, err)

@@ -266,7 +266,9 @@ func waitHTTP(ctx context.Context, url string) error {
 // passed on, as the server's info logs are meant for its own operators.
 type temporalLogger struct{ l *slog.Logger }
 
-func newTemporalLogger(l *slog.Logger) tlog.Logger { return temporalLogger{l.With("component", "temporal")} }
+func newTemporalLogger(l *slog.Logger) tlog.Logger {
+	return temporalLogger{l.With("component", "temporal")}
+}
 
 func (t temporalLogger) attrs(tags []tag.Tag) []any {
 	out := make([]any, 0, 2*len(tags))

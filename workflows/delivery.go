@@ -45,6 +45,9 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 	status := herald.DeliverySucceeded
 	switch {
 	case err == nil:
+		if res.Status != "" {
+			status = res.Status
+		}
 	case temporal.IsCanceledError(err):
 		status = herald.DeliveryCancelled
 		recordCtx, _ = workflow.NewDisconnectedContext(recordCtx)
@@ -55,7 +58,7 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 			status = herald.DeliveryCancelled
 		}
 	}
-	if status != herald.DeliverySucceeded {
+	if err != nil {
 		if ferr := workflow.ExecuteActivity(recordCtx, a.FinishDelivery, activities.FinishInput{
 			DeliveryID: in.DeliveryID, Status: status,
 		}).Get(recordCtx, nil); ferr != nil {

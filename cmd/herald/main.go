@@ -25,6 +25,7 @@ Commands:
   migrate   apply database migrations and register Temporal search attributes
   publish   publish an event (the Go starter as a command)
   keys      manage admin API keys: keys create [-name NAME]
+  receive   a local webhook endpoint that prints (and verifies) what Herald sends, for trying it out
 
 Run "herald <command> -h" for a command's flags.
 `
@@ -40,7 +41,7 @@ func main() {
 
 	cmds := map[string]func(context.Context, *slog.Logger, []string) error{
 		"dev": runDev, "api": runAPI, "worker": runWorker, "migrate": runMigrate,
-		"publish": runPublish, "keys": runKeys,
+		"publish": runPublish, "keys": runKeys, "receive": runReceive,
 	}
 	run, ok := cmds[os.Args[1]]
 	if !ok {
