@@ -32,13 +32,13 @@ func TestPublishDeliversOneVerifiedPostPerMatchingWebhook(t *testing.T) {
 		ID string `json:"id"`
 	}
 	e.mustDo(202, "POST", "/events", map[string]any{
-		"id": "evt_e2e_1", "event": "summary.completed", "user_id": "u_1",
+		"id": e.ev("evt_e2e_1"), "event": "summary.completed", "user_id": "u_1",
 		"data": json.RawMessage(`{"title":"<b>Standup</b> & more","score":0.0,"tiny":1e-7}`),
 	}, &pub)
-	if pub.ID != "evt_e2e_1" {
+	if pub.ID != e.ev("evt_e2e_1") {
 		t.Fatalf("published id %q", pub.ID)
 	}
-	ds := e.waitDeliveries("evt_e2e_1", 2)
+	ds := e.waitDeliveries(e.ev("evt_e2e_1"), 2)
 
 	t.Run("each matching webhook gets exactly one POST that the Standard Webhooks library verifies", func(t *testing.T) {
 		for _, path := range []string{"/personal", "/org"} {
@@ -49,7 +49,7 @@ func TestPublishDeliversOneVerifiedPostPerMatchingWebhook(t *testing.T) {
 			if !got[0].Verified {
 				t.Fatalf("%s: signature did not verify; headers %v", path, got[0].Header)
 			}
-			if got[0].WebhookID != "evt_e2e_1" {
+			if got[0].WebhookID != e.ev("evt_e2e_1") {
 				t.Fatalf("%s: webhook-id %q, want the event id", path, got[0].WebhookID)
 			}
 			if ua := got[0].Header.Get("User-Agent"); !strings.HasPrefix(ua, "Herald-Webhook/") {
@@ -68,7 +68,7 @@ func TestPublishDeliversOneVerifiedPostPerMatchingWebhook(t *testing.T) {
 
 	t.Run("the body is the envelope, with organization only on the organization's delivery", func(t *testing.T) {
 		p := string(r.requests("/personal")[0].Body)
-		wantPrefix := `{"id":"evt_e2e_1","event":"summary.completed","timestamp":"`
+		wantPrefix := `{"id":"` + e.ev("evt_e2e_1") + `","event":"summary.completed","timestamp":"`
 		if !strings.HasPrefix(p, wantPrefix) {
 			t.Fatalf("personal body %s", p)
 		}
@@ -114,8 +114,8 @@ func TestPublishDeliversOneVerifiedPostPerMatchingWebhook(t *testing.T) {
 
 	t.Run("the workflows exist in Temporal under their readable IDs", func(t *testing.T) {
 		ctx := context.Background()
-		ids := []string{workflows.EventWorkflowID("evt_e2e_1"),
-			workflows.DeliveryWorkflowID("evt_e2e_1", personal.ID), workflows.DeliveryWorkflowID("evt_e2e_1", org.ID)}
+		ids := []string{workflows.EventWorkflowID(e.ev("evt_e2e_1")),
+			workflows.DeliveryWorkflowID(e.ev("evt_e2e_1"), personal.ID), workflows.DeliveryWorkflowID(e.ev("evt_e2e_1"), org.ID)}
 		for _, id := range ids {
 			run := stack.Client.GetWorkflow(ctx, id, "")
 			if err := run.Get(ctx, nil); err != nil {
@@ -133,7 +133,7 @@ func TestPublishDeliversOneVerifiedPostPerMatchingWebhook(t *testing.T) {
 
 	t.Run("no secret or payload is in the workflow histories", func(t *testing.T) {
 		ctx := context.Background()
-		for _, id := range []string{workflows.EventWorkflowID("evt_e2e_1"), workflows.DeliveryWorkflowID("evt_e2e_1", personal.ID)} {
+		for _, id := range []string{workflows.EventWorkflowID(e.ev("evt_e2e_1")), workflows.DeliveryWorkflowID(e.ev("evt_e2e_1"), personal.ID)} {
 			iter := stack.Client.GetWorkflowHistory(ctx, id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 			var all strings.Builder
 			for iter.HasNext() {
@@ -186,13 +186,13 @@ func TestRetries(t *testing.T) {
 		map[string]any{"retry": retryPolicy(5, 0.1)})
 	r.register("/gone", gone.Secret)
 
-	e.mustDo(202, "POST", "/events", map[string]any{"id": "evt_retry_1", "event": "summary.completed",
+	e.mustDo(202, "POST", "/events", map[string]any{"id": e.ev("evt_retry_1"), "event": "summary.completed",
 		"user_id": "u_2", "data": map[string]any{"n": 1}}, nil)
-	e.mustDo(202, "POST", "/events", map[string]any{"id": "evt_gone_1", "event": "summary.completed",
+	e.mustDo(202, "POST", "/events", map[string]any{"id": e.ev("evt_gone_1"), "event": "summary.completed",
 		"organization_id": "org_1", "data": map[string]any{"n": 2}}, nil)
 
 	t.Run("a receiver that fails twice then answers 200 gets three attempts and a succeeded delivery", func(t *testing.T) {
-		d := e.waitDeliveries("evt_retry_1", 1)[0]
+		d := e.waitDeliveries(e.ev("evt_retry_1"), 1)[0]
 		var full delivery
 		e.mustDo(200, "GET", "/deliveries/"+d.ID, nil, &full)
 		if full.Status != "succeeded" || full.Attempts != 3 || len(full.AttemptLog) != 3 {
@@ -212,7 +212,7 @@ func TestRetries(t *testing.T) {
 			t.Fatalf("receiver got %d requests, want 3", len(got))
 		}
 		for _, g := range got {
-			if !g.Verified || g.WebhookID != "evt_retry_1" {
+			if !g.Verified || g.WebhookID != e.ev("evt_retry_1") {
 				t.Fatalf("retry request not verified or webhook-id changed: %+v", g.WebhookID)
 			}
 			if string(g.Body) != string(got[0].Body) {
@@ -222,7 +222,7 @@ func TestRetries(t *testing.T) {
 	})
 
 	t.Run("a receiver answering 410 gets one attempt and the delivery fails", func(t *testing.T) {
-		d := e.waitDeliveries("evt_gone_1", 1)[0]
+		d := e.waitDeliveries(e.ev("evt_gone_1"), 1)[0]
 		var full delivery
 		e.mustDo(200, "GET", "/deliveries/"+d.ID, nil, &full)
 		if full.Status != "failed" || full.Attempts != 1 || len(full.AttemptLog) != 1 || *full.AttemptLog[0].StatusCode != 410 {
@@ -243,7 +243,7 @@ func TestRepublishingTheSameEventDeliversOnce(t *testing.T) {
 	b := e.createWebhook("/organization/org_1", r.URL+"/b", []string{"summary.completed"}, nil)
 	r.register("/b", b.Secret)
 
-	body := map[string]any{"id": "evt_dup_1", "event": "summary.completed", "user_id": "u_1", "data": map[string]any{"k": "v"}}
+	body := map[string]any{"id": e.ev("evt_dup_1"), "event": "summary.completed", "user_id": "u_1", "data": map[string]any{"k": "v"}}
 	var first, second struct {
 		ID        string `json:"id"`
 		Duplicate bool   `json:"duplicate"`
@@ -253,7 +253,7 @@ func TestRepublishingTheSameEventDeliversOnce(t *testing.T) {
 	if first.Duplicate || !second.Duplicate || second.ID != first.ID {
 		t.Fatalf("first %+v second %+v", first, second)
 	}
-	e.waitDeliveries("evt_dup_1", 2)
+	e.waitDeliveries(e.ev("evt_dup_1"), 2)
 	// A third publish after the deliveries finished must not start anything either.
 	e.mustDo(202, "POST", "/events", body, nil)
 
@@ -272,7 +272,7 @@ func TestRepublishingTheSameEventDeliversOnce(t *testing.T) {
 			t.Fatalf("%s got %d requests, want 1", p, n)
 		}
 	}
-	ds := e.waitDeliveries("evt_dup_1", 2)
+	ds := e.waitDeliveries(e.ev("evt_dup_1"), 2)
 	for _, d := range ds {
 		if d.Attempts != 1 {
 			t.Fatalf("delivery %+v", d)
@@ -293,7 +293,7 @@ func TestDeliveryWaitingForRetrySurvivesAWorkerRestart(t *testing.T) {
 	w := e.createWebhook("/users/u_1", r.URL+"/slow", []string{"summary.completed"},
 		map[string]any{"retry": retryPolicy(3, 3)})
 	r.register("/slow", w.Secret)
-	e.mustDo(202, "POST", "/events", map[string]any{"id": "evt_restart_1", "event": "summary.completed",
+	e.mustDo(202, "POST", "/events", map[string]any{"id": e.ev("evt_restart_1"), "event": "summary.completed",
 		"user_id": "u_1", "data": map[string]any{"k": "v"}}, nil)
 
 	select {
@@ -305,7 +305,7 @@ func TestDeliveryWaitingForRetrySurvivesAWorkerRestart(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var ev struct{ Deliveries []delivery }
-		e.mustDo(200, "GET", "/events/evt_restart_1", nil, &ev)
+		e.mustDo(200, "GET", "/events/"+e.ev("evt_restart_1"), nil, &ev)
 		if len(ev.Deliveries) == 1 && ev.Deliveries[0].Attempts == 1 {
 			break
 		}
@@ -317,7 +317,7 @@ func TestDeliveryWaitingForRetrySurvivesAWorkerRestart(t *testing.T) {
 	e.worker.Stop()
 	e.startWorker() // a new worker process picks the delivery up when the retry is due
 
-	d := e.waitDeliveries("evt_restart_1", 1)[0]
+	d := e.waitDeliveries(e.ev("evt_restart_1"), 1)[0]
 	var full delivery
 	e.mustDo(200, "GET", "/deliveries/"+d.ID, nil, &full)
 	if full.Status != "succeeded" || full.Attempts != 2 {
@@ -412,7 +412,7 @@ func TestCancellingADeliveryWorkflowMarksTheDeliveryCancelled(t *testing.T) {
 	w := e.createWebhook("/users/u_1", r.URL+"/down", []string{"summary.completed"},
 		map[string]any{"retry": retryPolicy(10, 60)})
 	r.register("/down", w.Secret)
-	e.mustDo(202, "POST", "/events", map[string]any{"id": "evt_cancel_1", "event": "summary.completed",
+	e.mustDo(202, "POST", "/events", map[string]any{"id": e.ev("evt_cancel_1"), "event": "summary.completed",
 		"user_id": "u_1", "data": map[string]any{"k": "v"}}, nil)
 	select {
 	case <-r.notified:
@@ -420,14 +420,15 @@ func TestCancellingADeliveryWorkflowMarksTheDeliveryCancelled(t *testing.T) {
 		t.Fatal("first attempt never arrived")
 	}
 	ctx := context.Background()
-	id := workflows.DeliveryWorkflowID("evt_cancel_1", w.ID)
+	id := workflows.DeliveryWorkflowID(e.ev("evt_cancel_1"), w.ID)
 	if err := stack.Client.CancelWorkflow(ctx, id, ""); err != nil {
 		t.Fatal(err)
 	}
-	d := e.waitDeliveries("evt_cancel_1", 1)[0]
+	d := e.waitDeliveries(e.ev("evt_cancel_1"), 1)[0]
 	if d.Status != "cancelled" {
 		t.Fatalf("delivery %+v", d)
 	}
+	_ = stack.Client.GetWorkflow(ctx, id, "").Get(ctx, nil) // wait for it to close
 	desc, err := stack.Client.DescribeWorkflowExecution(ctx, id, "")
 	if err != nil {
 		t.Fatal(err)

@@ -62,8 +62,13 @@ type env struct {
 	store  *postgres.Store
 	api    *httptest.Server
 	queue  string
+	name   string
 	worker sdkworker.Worker
 }
+
+// ev makes an event id unique to this test run: Temporal outlives each test's database, and a
+// closed event workflow of an earlier run would swallow a re-used id.
+func (e *env) ev(id string) string { return id + "_" + e.name }
 
 var dbSeq atomic.Int64
 
@@ -79,7 +84,7 @@ func newEnv(t *testing.T) *env {
 	if _, err := store.CreateAPIKey(ctx, "test", adminKey); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: store, queue: "herald-" + name}
+	e := &env{t: t, store: store, queue: "herald-" + name, name: name}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := &api.Server{Store: store, Temporal: stack.Client, Logger: logger,
 		Publisher: &starter.Publisher{Store: store, Temporal: stack.Client, TaskQueue: e.queue}}
