@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 	"go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
 	"google.golang.org/protobuf/types/known/durationpb"
+	_ "modernc.org/sqlite" // database/sql driver "sqlite", the one Temporal's SQLite plugin uses
 
 	uiserver "github.com/temporalio/ui-server/v2/server"
 	uiconfig "github.com/temporalio/ui-server/v2/server/config"
@@ -111,6 +113,10 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 	if opts.DBFile != "" && !fileExists(opts.DBFile) {
 		if err := sqlite.SetupSchema(&sqlCfg); err != nil {
 			return nil, fmt.Errorf("temporal schema: %w", err)
+		}
+	} else if opts.DBFile != "" {
+		if err := forgetMembers(opts.DBFile); err != nil {
+			return nil, err
 		}
 	}
 	ns, err := sqlite.NewNamespaceConfig("active", opts.Namespace, false, opts.SearchAttributes)
@@ -211,6 +217,21 @@ func (t *Temporal) Stop() {
 		_ = t.server.Stop()
 		t.server = nil
 	}
+}
+
+// forgetMembers clears the membership rows of the previous run. Its services listened on other
+// ports; left in place, the new server waits for them to answer before it serves (30 s and
+// more after a quick restart).
+func forgetMembers(dbFile string) error {
+	db, err := sql.Open("sqlite", "file:"+dbFile+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return fmt.Errorf("open temporal db: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`DELETE FROM cluster_membership`); err != nil {
+		return fmt.Errorf("reset temporal membership: %w", err)
+	}
+	return nil
 }
 
 func fileExists(p string) bool {
