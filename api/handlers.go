@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -371,18 +370,8 @@ func (s *Server) listWebhooks(sc scope) gin.HandlerFunc {
 	}
 }
 
-// eventRequest is the body of POST /events.
-type eventRequest struct {
-	ID             string          `json:"id"`
-	Event          string          `json:"event"`
-	Timestamp      *time.Time      `json:"timestamp"`
-	UserID         string          `json:"user_id"`
-	OrganizationID string          `json:"organization_id"`
-	Data           json.RawMessage `json:"data"`
-}
-
 func (s *Server) publishEvent(c *gin.Context) {
-	var in eventRequest
+	var in starter.Event
 	if err := decodeJSON(c, &in); err != nil {
 		s.writeError(c, err)
 		return
@@ -390,9 +379,7 @@ func (s *Server) publishEvent(c *gin.Context) {
 	if in.ID == "" {
 		in.ID = c.GetHeader("Idempotency-Key")
 	}
-	res, err := s.Publisher.Publish(c.Request.Context(), starter.Event{
-		ID: in.ID, Type: in.Event, Timestamp: in.Timestamp, UserID: in.UserID, OrganizationID: in.OrganizationID, Data: in.Data,
-	})
+	res, err := s.Publisher.Publish(c.Request.Context(), in)
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -64,21 +64,13 @@ WHERE w.status = 'active' AND w.deleted_at IS NULL
   )
 ORDER BY w.created_at, w.id`
 
-// MatchingWebhooks returns the active webhooks that receive the event, with their secrets.
+// MatchingWebhooks returns the active webhooks that receive the event (without secrets).
 func (s *Store) MatchingWebhooks(ctx context.Context, ev *herald.Event) ([]*herald.Webhook, error) {
 	var rows []webhookRow
 	if err := s.db.SelectContext(ctx, &rows, matchingWebhooksSQL, ev.Type, ev.UserID, ev.OrganizationID); err != nil {
 		return nil, fmt.Errorf("match webhooks: %w", err)
 	}
-	out := make([]*herald.Webhook, 0, len(rows))
-	for i := range rows {
-		w, err := rows[i].webhook(false)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, nil
+	return webhooks(rows)
 }
 
 // User reads one directory user.

@@ -123,6 +123,11 @@ func (s *Store) ListWebhooks(ctx context.Context, owner Owner, after string, lim
 	if err := s.db.SelectContext(ctx, &rows, q, id, after, limit); err != nil {
 		return nil, fmt.Errorf("list webhooks: %w", err)
 	}
+	return webhooks(rows)
+}
+
+// webhooks converts scanned rows, without secrets.
+func webhooks(rows []webhookRow) ([]*herald.Webhook, error) {
 	out := make([]*herald.Webhook, 0, len(rows))
 	for i := range rows {
 		w, err := rows[i].webhook(false)

@@ -166,17 +166,23 @@ func connect(ctx context.Context, cfg config, logger *slog.Logger) (*postgres.St
 	return store, c, nil
 }
 
-func runAPI(ctx context.Context, logger *slog.Logger, args []string) error {
+// production parses a production command's flags and connects to its external services.
+func production(ctx context.Context, name string, logger *slog.Logger, args []string) (config, *postgres.Store, client.Client, error) {
 	var cfg config
-	fs := flag.NewFlagSet("api", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	cfg.flags(fs, false)
 	if err := fs.Parse(args); err != nil {
-		return err
+		return cfg, nil, nil, err
 	}
 	if err := cfg.external(); err != nil {
-		return err
+		return cfg, nil, nil, err
 	}
 	store, c, err := connect(ctx, cfg, logger)
+	return cfg, store, c, err
+}
+
+func runAPI(ctx context.Context, logger *slog.Logger, args []string) error {
+	cfg, store, c, err := production(ctx, "api", logger, args)
 	if err != nil {
 		return err
 	}
@@ -197,16 +203,7 @@ func runAPI(ctx context.Context, logger *slog.Logger, args []string) error {
 }
 
 func runWorker(ctx context.Context, logger *slog.Logger, args []string) error {
-	var cfg config
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	cfg.flags(fs, false)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := cfg.external(); err != nil {
-		return err
-	}
-	store, c, err := connect(ctx, cfg, logger)
+	cfg, store, c, err := production(ctx, "worker", logger, args)
 	if err != nil {
 		return err
 	}
@@ -217,16 +214,7 @@ func runWorker(ctx context.Context, logger *slog.Logger, args []string) error {
 }
 
 func runMigrate(ctx context.Context, logger *slog.Logger, args []string) error {
-	var cfg config
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	cfg.flags(fs, false)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := cfg.external(); err != nil {
-		return err
-	}
-	store, c, err := connect(ctx, cfg, logger)
+	cfg, store, c, err := production(ctx, "migrate", logger, args)
 	if err != nil {
 		return err
 	}
