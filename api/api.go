@@ -100,7 +100,7 @@ func (s *Server) requireAdmin() gin.HandlerFunc {
 		}
 		valid, err := s.Store.AdminKeyValid(c.Request.Context(), token)
 		if err != nil {
-			s.writeError(c, unavailable(err))
+			s.writeError(c, err)
 			return
 		}
 		if !valid {
@@ -127,14 +127,6 @@ func (s *Server) readyz(c *gin.Context) {
 		return
 	}
 	c.PureJSON(http.StatusOK, gin.H{"status": "ok", "checks": checks})
-}
-
-// unavailable reports a store failure as 503 (logged by writeError's caller path when internal).
-func unavailable(err error) error {
-	if _, ok := err.(*herald.Error); ok {
-		return err
-	}
-	return &herald.Error{Code: herald.EUnavailable, Message: "the database is unavailable"}
 }
 
 // list is the shape of every list answer.

@@ -131,6 +131,17 @@ func TestPublishDeliversOneVerifiedPostPerMatchingWebhook(t *testing.T) {
 		}
 	})
 
+	t.Run("reads after creation show a hint, never the secret", func(t *testing.T) {
+		var raw json.RawMessage
+		e.mustDo(200, "GET", "/users/u_1/webhooks", nil, &raw)
+		if strings.Contains(string(raw), personal.Secret) || strings.Contains(string(raw), `"secret":`) {
+			t.Fatalf("list shows a secret: %s", raw)
+		}
+		if !strings.Contains(string(raw), `"secret_hint":"`+personal.Secret[:6]+`*`) {
+			t.Fatalf("list has no hint: %s", raw)
+		}
+	})
+
 	t.Run("no secret or payload is in the workflow histories", func(t *testing.T) {
 		ctx := context.Background()
 		for _, id := range []string{workflows.EventWorkflowID(e.ev("evt_e2e_1")), workflows.DeliveryWorkflowID(e.ev("evt_e2e_1"), personal.ID)} {

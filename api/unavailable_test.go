@@ -1,0 +1,75 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/herald-webhooks/herald/api"
+	"github.com/herald-webhooks/herald/devstack"
+	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/starter"
+)
+
+func TestPostgreSQLDownIsA503(t *testing.T) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "herald-pgdown-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	_ = os.Chmod(dir, 0o755)
+	pg, err := devstack.StartPostgres(ctx, devstack.PostgresOptions{DataDir: filepath.Join(dir, "pg"), Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pg.Stop() })
+	if err := pg.CreateDatabase(ctx, "herald"); err != nil {
+		t.Fatal(err)
+	}
+	store, err := postgres.Open(ctx, pg.URL("herald"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateAPIKey(ctx, "test", adminKey); err != nil {
+		t.Fatal(err)
+	}
+	srv := &api.Server{Store: store, Temporal: stack.Client, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Publisher: &starter.Publisher{Store: store, Temporal: stack.Client}}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+
+	if err := pg.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/v1/event-types", "/readyz"} {
+		req, _ := http.NewRequest("GET", ts.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+adminKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("GET %s with PostgreSQL down = %d: %s", path, resp.StatusCode, body)
+		}
+		if strings.HasPrefix(path, "/api") {
+			var e struct{ Error struct{ Code string } }
+			if json.Unmarshal(body, &e) != nil || e.Error.Code != "unavailable" {
+				t.Fatalf("body %s", body)
+			}
+		}
+	}
+}
