@@ -1,0 +1,32 @@
+package workflows_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"go.temporal.io/sdk/worker"
+
+	"github.com/herald-webhooks/herald/workflows"
+)
+
+// TestReplayRecordedHistories replays histories recorded from `herald dev` (an event fanned out
+// to three webhooks; a delivery retried then succeeded; one answered 410; one cancelled while
+// waiting for a retry). Delivery workflows run for up to a day, so a deploy meets histories
+// written by the previous code: a change that alters the commands these workflows issue fails
+// here. Record new files when a change is deliberate (and version it with workflow.GetVersion).
+func TestReplayRecordedHistories(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.json")
+	if err != nil || len(files) < 4 {
+		t.Fatalf("recorded histories: %v %v", files, err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflow(workflows.EventWorkflow)
+			r.RegisterWorkflow(workflows.DeliveryWorkflow)
+			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
+				t.Fatalf("replay %s: %v", f, err)
+			}
+		})
+	}
+}
