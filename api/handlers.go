@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -93,40 +94,31 @@ func nullable(raw json.RawMessage) json.RawMessage {
 	return raw
 }
 
+// putDirectory is a PUT of a directory entry (user or organization) whose id is in the path.
+func putDirectory[T any](s *Server, c *gin.Context, id func(*T) *string, save func(context.Context, T) error) {
+	var v T
+	if err := decodeJSON(c, &v); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	*id(&v) = c.Param("id")
+	if err := validID("id", *id(&v)); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := save(c.Request.Context(), v); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.PureJSON(http.StatusOK, v)
+}
+
 func (s *Server) putUser(c *gin.Context) {
-	var u postgres.User
-	if err := decodeJSON(c, &u); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	u.ID = c.Param("id")
-	if err := validID("id", u.ID); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	if err := s.Store.UpsertUser(c.Request.Context(), u); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.PureJSON(http.StatusOK, u)
+	putDirectory(s, c, func(u *postgres.User) *string { return &u.ID }, s.Store.UpsertUser)
 }
 
 func (s *Server) putOrganization(c *gin.Context) {
-	var o postgres.Organization
-	if err := decodeJSON(c, &o); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	o.ID = c.Param("id")
-	if err := validID("id", o.ID); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	if err := s.Store.UpsertOrganization(c.Request.Context(), o); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.PureJSON(http.StatusOK, o)
+	putDirectory(s, c, func(o *postgres.Organization) *string { return &o.ID }, s.Store.UpsertOrganization)
 }
 
 func (s *Server) putMember(c *gin.Context) {
