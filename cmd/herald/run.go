@@ -36,6 +36,12 @@ func runDev(ctx context.Context, logger *slog.Logger, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// Take the API's address first, so a busy port fails before anything starts.
+	ln, err := net.Listen("tcp", cfg.APIAddr)
+	if err != nil {
+		return fmt.Errorf("API address %s: %w (set HERALD_API_ADDR to another one)", cfg.APIAddr, err)
+	}
+	defer ln.Close()
 	fmt.Fprintln(os.Stderr, "Starting Herald's dev stack (PostgreSQL, Temporal, worker, API)...")
 	stack, err := devstack.Start(ctx, devstack.StackOptions{
 		DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, TemporalAddress: cfg.TemporalAddress,
@@ -53,10 +59,6 @@ func runDev(ctx context.Context, logger *slog.Logger, args []string) error {
 	key, err := devAdminKey(ctx, stack.Store, cfg)
 	if err != nil {
 		return err
-	}
-	ln, err := net.Listen("tcp", cfg.APIAddr)
-	if err != nil {
-		return fmt.Errorf("API address %s: %w (set HERALD_API_ADDR to another one)", cfg.APIAddr, err)
 	}
 	w := worker.New(stack.Client, newActivities(stack.Store, cfg, logger), sdkworker.Options{})
 
