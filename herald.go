@@ -179,7 +179,7 @@ const (
 	EUnavailable   = "unavailable"
 	EInternal      = "internal"
 	ERateLimited   = "rate_limited"
-	ENotAcceptable = "method_not_allowed"
+	EMethodNotAllowed = "method_not_allowed"
 )
 
 // ErrorDetail names one failing field.

@@ -38,7 +38,7 @@ func (s *Server) Handler() http.Handler {
 	r.Use(s.recoverer(), s.limitBody())
 	r.NoRoute(func(c *gin.Context) { s.writeError(c, herald.Errorf(herald.ENotFound, "no such route")) })
 	r.NoMethod(func(c *gin.Context) {
-		s.writeError(c, herald.Errorf(herald.ENotAcceptable, "method not allowed on this route"))
+		s.writeError(c, herald.Errorf(herald.EMethodNotAllowed, "method not allowed on this route"))
 	})
 	r.GET("/healthz", func(c *gin.Context) { c.PureJSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)

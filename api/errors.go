@@ -38,7 +38,7 @@ func statusOf(code string) int {
 		return http.StatusTooManyRequests
 	case herald.EUnavailable:
 		return http.StatusServiceUnavailable
-	case herald.ENotAcceptable:
+	case herald.EMethodNotAllowed:
 		return http.StatusMethodNotAllowed
 	}
 	return http.StatusInternalServerError
