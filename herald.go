@@ -168,17 +168,17 @@ type EventType struct {
 
 // Error codes of the JSON error model. Each maps to one HTTP status in the api package.
 const (
-	EMalformed     = "malformed_request"
-	EInvalid       = "validation_failed"
-	EUnknownEvent  = "unknown_event_type"
-	EUnauthorized  = "unauthorized"
-	EForbidden     = "forbidden"
-	ENotFound      = "not_found"
-	EConflict      = "conflict"
-	ETooLarge      = "payload_too_large"
-	EUnavailable   = "unavailable"
-	EInternal      = "internal"
-	ERateLimited   = "rate_limited"
+	EMalformed        = "malformed_request"
+	EInvalid          = "validation_failed"
+	EUnknownEvent     = "unknown_event_type"
+	EUnauthorized     = "unauthorized"
+	EForbidden        = "forbidden"
+	ENotFound         = "not_found"
+	EConflict         = "conflict"
+	ETooLarge         = "payload_too_large"
+	EUnavailable      = "unavailable"
+	EInternal         = "internal"
+	ERateLimited      = "rate_limited"
 	EMethodNotAllowed = "method_not_allowed"
 )
 
