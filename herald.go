@@ -61,7 +61,7 @@ type RetryPolicy struct {
 	MaxIntervalSeconds     float64 `json:"max_interval_seconds"`
 }
 
-// DefaultRetryPolicy spans about a day: 1 min doubling up to 2 h, 18 attempts (~25 h in all).
+// DefaultRetryPolicy spans about a day: 18 attempts, 1 min doubling up to 2 h (about 22 h in all).
 var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 18, InitialIntervalSeconds: 60, BackoffCoefficient: 2, MaxIntervalSeconds: 7200}
 
 // NextInterval is the wait after the given failed attempt (1-based) under the policy.
