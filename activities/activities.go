@@ -221,7 +221,15 @@ type DeliverResult struct {
 // Deliver makes one signed HTTP attempt of a delivery and records it. It returns a retryable
 // application error for a failure the policy should retry, a non-retryable one otherwise.
 func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResult, error) {
-	t, err := a.Store.DeliveryTarget(ctx, in.DeliveryID)
+	// A PostgreSQL restart must not cost an attempt: before sending, wait out an unreachable
+	// database for up to loadPatience instead of failing (which would count against the policy).
+	var t *postgres.Target
+	loadCtx, cancel := context.WithTimeout(ctx, loadPatience)
+	err := a.whileUnreachable(loadCtx, func() (err error) {
+		t, err = a.Store.DeliveryTarget(loadCtx, in.DeliveryID)
+		return err
+	})
+	cancel()
 	if err != nil {
 		return nil, classifyStoreError(err)
 	}
@@ -242,8 +250,13 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 		n := out.Attempt.StartedAt.Add(in.Retry.NextInterval(temporalAttempt))
 		next = &n
 	}
-	number, err := a.Store.RecordAttempt(ctx, t.DeliveryID, postgres.AttemptRecord{
-		Attempt: out.Attempt, RequestHeaders: out.RequestHeaders, Succeeded: out.OK, NextAttemptAt: next,
+	// The request went out: keep trying to log it until the activity's deadline.
+	var number int
+	err = a.whileUnreachable(ctx, func() (err error) {
+		number, err = a.Store.RecordAttempt(ctx, t.DeliveryID, postgres.AttemptRecord{
+			Attempt: out.Attempt, RequestHeaders: out.RequestHeaders, Succeeded: out.OK, NextAttemptAt: next,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record attempt: %w", err)
@@ -264,6 +277,28 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 			kind = ErrHTTPStatus
 		}
 		return nil, temporal.NewApplicationError(out.Attempt.Error, kind)
+	}
+}
+
+// loadPatience is how long an attempt waits for an unreachable PostgreSQL before it sends.
+const loadPatience = 10 * time.Second
+
+// whileUnreachable runs f again, with backoff, while it fails because PostgreSQL is unreachable
+// and ctx allows; other errors and success return at once.
+func (a *Activities) whileUnreachable(ctx context.Context, f func() error) error {
+	wait := 100 * time.Millisecond
+	for {
+		err := f()
+		if err == nil || !postgres.Unreachable(err) {
+			return err
+		}
+		a.Logger.Warn("PostgreSQL unreachable; retrying", "error", err, "retry_in_ms", wait.Milliseconds())
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
 	}
 }
 

@@ -1,20 +1,14 @@
 package api
 
 import (
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
-	"io"
-	"net"
 	"net/http"
-	"strings"
-	"syscall"
-
-	"github.com/lib/pq"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/postgres"
 )
 
 // statusOf is the one mapping from Herald error codes to HTTP statuses.
@@ -55,7 +49,7 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			herr = herald.Errorf(herald.ETooLarge, "request body is over the limit of %d bytes", tooLarge.Limit)
-		} else if unreachable(err) {
+		} else if postgres.Unreachable(err) {
 			s.Logger.Warn("a dependency is unavailable", "method", c.Request.Method, "path", c.FullPath(), "error", err)
 			herr = herald.Errorf(herald.EUnavailable, "a service Herald depends on is unavailable; try again")
 		} else {
@@ -65,21 +59,6 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	}
 	c.Abort()
 	c.PureJSON(statusOf(herr.Code), errorBody{Error: herr})
-}
-
-// unreachable reports whether err says PostgreSQL could not be reached or went away.
-func unreachable(err error) bool {
-	var netErr net.Error
-	var pqErr *pq.Error
-	switch {
-	case errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn), errors.Is(err, syscall.ECONNREFUSED),
-		errors.Is(err, io.ErrUnexpectedEOF):
-		return true
-	case errors.As(err, &pqErr):
-		// Class 08: connection exception; 57P01-03: the server is shutting down or starting.
-		return pqErr.Code.Class() == "08" || strings.HasPrefix(string(pqErr.Code), "57P")
-	}
-	return false
 }
 
 // decodeJSON reads the request body (already capped by the size limit) into v.

@@ -20,8 +20,9 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 		timeout = 30 * time.Second
 	}
 	deliverCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		// The HTTP timeout plus room to load the target and record the attempt.
-		StartToCloseTimeout: timeout + 15*time.Second,
+		// The HTTP timeout plus room to load the target and record the attempt (both wait out a
+		// PostgreSQL restart).
+		StartToCloseTimeout: timeout + 30*time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    seconds(in.Retry.InitialIntervalSeconds),
 			BackoffCoefficient: in.Retry.BackoffCoefficient,
