@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/devstack"
+	"github.com/herald-webhooks/herald/devstack/devstacktest"
 	"github.com/herald-webhooks/herald/postgres"
 	"github.com/herald-webhooks/herald/signing"
 )
@@ -26,29 +25,8 @@ import (
 // and logged once, and the activity succeeds instead of spending an attempt of the policy.
 func TestAPostgreSQLRestartCostsNoAttempt(t *testing.T) {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "herald-pgrestart-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	_ = os.Chmod(dir, 0o755)
-	opts := devstack.PostgresOptions{DataDir: filepath.Join(dir, "pg"), Fast: true}
-	pg, err := devstack.StartPostgres(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pg.Stop() })
-	if err := pg.CreateDatabase(ctx, "herald"); err != nil {
-		t.Fatal(err)
-	}
-	store, err := postgres.Open(ctx, pg.URL("herald"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	if _, err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	pg, opts := devstacktest.Postgres(t)
+	store := devstacktest.Store(t, pg, "herald")
 
 	// restart stops PostgreSQL now and starts it again after a second, in the background.
 	restarted := make(chan error, 1)

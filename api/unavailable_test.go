@@ -7,41 +7,18 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/herald-webhooks/herald/api"
-	"github.com/herald-webhooks/herald/devstack"
-	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/devstack/devstacktest"
 	"github.com/herald-webhooks/herald/starter"
 )
 
 func TestPostgreSQLDownIsA503(t *testing.T) {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "herald-pgdown-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	_ = os.Chmod(dir, 0o755)
-	pg, err := devstack.StartPostgres(ctx, devstack.PostgresOptions{DataDir: filepath.Join(dir, "pg"), Fast: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pg.Stop() })
-	if err := pg.CreateDatabase(ctx, "herald"); err != nil {
-		t.Fatal(err)
-	}
-	store, err := postgres.Open(ctx, pg.URL("herald"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	if _, err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	pg, _ := devstacktest.Postgres(t)
+	store := devstacktest.Store(t, pg, "herald")
 	if _, err := store.CreateAPIKey(ctx, "test", adminKey); err != nil {
 		t.Fatal(err)
 	}

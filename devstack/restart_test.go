@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/devstack"
+	"github.com/herald-webhooks/herald/devstack/devstacktest"
 	"github.com/herald-webhooks/herald/postgres"
 	"github.com/herald-webhooks/herald/signing"
 	"github.com/herald-webhooks/herald/starter"
@@ -25,12 +25,7 @@ import (
 // TestAStackRestartKeepsDataAndInFlightDeliveries is `herald dev` stopped while a delivery
 // waits for its retry and started again on the same data dir: the delivery completes.
 func TestAStackRestartKeepsDataAndInFlightDeliveries(t *testing.T) {
-	dir, err := os.MkdirTemp("", "herald-restart-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	_ = os.Chmod(dir, 0o755)
+	dir := devstacktest.Dir(t)
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/herald-webhooks/herald/devstack/devstacktest"
 )
 
 func freePort(t *testing.T) int {
@@ -29,12 +31,7 @@ func freePort(t *testing.T) int {
 // the API answers with the generated admin key, the example catalog is loaded, the UI serves,
 // and cancelling (Ctrl-C) stops everything, PostgreSQL included.
 func TestDevComesUpServesAndStopsCleanly(t *testing.T) {
-	dir, err := os.MkdirTemp("", "herald-dev-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	_ = os.Chmod(dir, 0o755)
+	dir := devstacktest.Dir(t)
 	apiPort, temporalPort, uiPort := freePort(t), freePort(t), freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

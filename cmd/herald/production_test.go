@@ -7,24 +7,19 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/herald-webhooks/herald/devstack"
+	"github.com/herald-webhooks/herald/devstack/devstacktest"
 )
 
 // TestMigrateAPIAndWorkerDeliverAgainstExternalServices is the production shape: `herald migrate`,
 // `herald api` and `herald worker` as separate commands against a PostgreSQL and a Temporal they
 // did not start.
 func TestMigrateAPIAndWorkerDeliverAgainstExternalServices(t *testing.T) {
-	dir, err := os.MkdirTemp("", "herald-prod-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	_ = os.Chmod(dir, 0o755)
+	dir := devstacktest.Dir(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stack, err := devstack.Start(ctx, devstack.StackOptions{DataDir: dir, Ephemeral: true})
