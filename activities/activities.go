@@ -8,6 +8,7 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -165,43 +166,36 @@ func Body(ev *herald.Event, w *herald.Webhook, user *postgres.User) ([]byte, err
 		fields = append(fields, payload.Field{Key: "organization", Value: b})
 	}
 	if w.Format == herald.FormatFlat {
-		var data map[string]json.RawMessage
-		if err := json.Unmarshal(ev.Data, &data); err != nil {
+		members, err := objectMembers(ev.Data)
+		if err != nil {
 			return nil, fmt.Errorf("flat format needs object data: %w", err)
 		}
-		// Keep the data's own key order: walk it with a decoder.
-		keys, err := objectKeys(ev.Data)
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range keys {
-			fields = append(fields, payload.Field{Key: k, Value: data[k]})
-		}
+		fields = append(fields, members...)
 	} else {
 		fields = append(fields, payload.Field{Key: "data", Value: ev.Data})
 	}
 	return payload.Object(fields...)
 }
 
-// objectKeys returns the top-level keys of a JSON object in document order.
-func objectKeys(raw []byte) ([]string, error) {
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	if _, err := dec.Token(); err != nil {
-		return nil, err
+// objectMembers returns the top-level members of a JSON object in document order.
+func objectMembers(raw []byte) ([]payload.Field, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errors.New("not a JSON object")
 	}
-	var keys []string
+	var out []payload.Field
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, err
 		}
-		keys = append(keys, tok.(string))
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
 			return nil, err
 		}
+		out = append(out, payload.Field{Key: tok.(string), Value: v})
 	}
-	return keys, nil
+	return out, nil
 }
 
 // DeliverInput names the delivery to attempt and the policy it runs under.
@@ -327,7 +321,7 @@ func (a *Activities) send(ctx context.Context, t *postgres.Target, trigger strin
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, strings.NewReader(string(t.Body)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(t.Body))
 	if err != nil {
 		return fail("invalid_url", err)
 	}
@@ -363,7 +357,8 @@ func (a *Activities) send(ctx context.Context, t *postgres.Target, trigger strin
 		return fail(errorKind(err), err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody))
+	// A broken body after the status line does not change the outcome: keep what was read.
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // let the connection be reused
 	out.Attempt.DurationMS = time.Since(started).Milliseconds()
 	code := resp.StatusCode
@@ -379,10 +374,6 @@ func (a *Activities) send(ctx context.Context, t *postgres.Target, trigger strin
 		out.Attempt.ErrorKind, out.Attempt.Error = "redirect", fmt.Sprintf("%d redirect not followed", code)
 	default:
 		out.Attempt.ErrorKind, out.Attempt.Error = ErrHTTPStatus, fmt.Sprintf("endpoint answered %d", code)
-	}
-	if err != nil && out.OK {
-		// The answer was 2xx; a broken body read after it does not undo the delivery.
-		a.Logger.Debug("read response body", "error", err)
 	}
 	return out
 }
