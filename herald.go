@@ -114,11 +114,34 @@ type Webhook struct {
 	TimeoutSeconds int               `json:"timeout_seconds"`
 	Format         string            `json:"format"`
 	Retry          RetryPolicy       `json:"retry"`
+	Signing        Signing           `json:"signing"`
 	SecretPrefix   string            `json:"secret_prefix"`
 	Secret         string            `json:"secret,omitempty"`
 	SecretHint     string            `json:"secret_hint"`
-	CreatedAt      time.Time         `json:"created_at"`
-	UpdatedAt      time.Time         `json:"updated_at"`
+	// DisableAfterFailures is how many consecutive failed attempts disable the webhook (0: never).
+	DisableAfterFailures int       `json:"disable_after_failures"`
+	ConsecutiveFailures  int       `json:"consecutive_failures"`
+	CreatedAt            time.Time `json:"created_at"`
+	UpdatedAt            time.Time `json:"updated_at"`
+}
+
+// Signing schemes.
+const (
+	SchemeStandard = "standard"
+	SchemeHMAC     = "hmac-sha256"
+	SchemeNone     = "none"
+)
+
+// Signing is how a webhook's requests are signed (SPEC section 6). Only Scheme matters for
+// "standard" and "none"; the other fields configure "hmac-sha256".
+type Signing struct {
+	Scheme          string `json:"scheme"`                     // standard | hmac-sha256 | none
+	Header          string `json:"header,omitempty"`           // signature header, default X-Webhook-Signature
+	Prefix          string `json:"prefix,omitempty"`           // e.g. "sha256="
+	Encoding        string `json:"encoding,omitempty"`         // hex | base64
+	Content         string `json:"content,omitempty"`          // body | timestamp.body
+	TimestampHeader string `json:"timestamp_header,omitempty"` // header carrying the timestamp, optional
+	TimestampUnit   string `json:"timestamp_unit,omitempty"`   // s | ms
 }
 
 // Owner returns the webhook's owner id, the organization's when it has one.

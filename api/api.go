@@ -7,7 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -43,20 +43,12 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/healthz", func(c *gin.Context) { c.PureJSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
 
-	v1 := r.Group("/api/v1", s.requireAdmin())
-	v1.GET("/event-types", s.listEventTypes)
-	v1.PUT("/event-types/:name", s.putEventType)
-	v1.PUT("/users/:id", s.putUser)
-	v1.PUT("/organizations/:id", s.putOrganization)
-	v1.PUT("/organizations/:id/members/:userId", s.putMember)
-	v1.GET("/organization/:id/webhooks", s.listWebhooks(orgScope))
-	v1.POST("/organization/:id/webhooks", s.createWebhook(orgScope))
-	v1.GET("/users/:id/webhooks", s.listWebhooks(userScope))
-	v1.POST("/users/:id/webhooks", s.createWebhook(userScope))
-	v1.POST("/events", s.publishEvent)
-	v1.GET("/events/:id", s.getEvent)
-	v1.GET("/webhooks/:id/deliveries", s.listDeliveries)
-	v1.GET("/deliveries/:id", s.getDelivery)
+	v1 := r.Group("/api/v1", s.authenticate())
+	s.catalogRoutes(v1)
+	s.directoryRoutes(v1)
+	s.webhookRoutes(v1)
+	s.eventRoutes(v1)
+	s.deliveryRoutes(v1)
 	return r
 }
 
@@ -88,29 +80,6 @@ func (s *Server) limitBody() gin.HandlerFunc {
 	}
 }
 
-// requireAdmin accepts a request whose bearer token is a stored, unrevoked admin key.
-func (s *Server) requireAdmin() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		h := c.GetHeader("Authorization")
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		token = strings.TrimSpace(token)
-		if !ok || token == "" {
-			s.writeError(c, herald.Errorf(herald.EUnauthorized, "missing bearer token in the Authorization header"))
-			return
-		}
-		valid, err := s.Store.AdminKeyValid(c.Request.Context(), token)
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		if !valid {
-			s.writeError(c, herald.Errorf(herald.EUnauthorized, "invalid or revoked key"))
-			return
-		}
-		c.Next()
-	}
-}
-
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
@@ -133,4 +102,17 @@ func (s *Server) readyz(c *gin.Context) {
 type list[T any] struct {
 	Data       []T    `json:"data"`
 	NextCursor string `json:"next_cursor"`
+}
+
+func pageLimit(c *gin.Context) (int, error) {
+	limit := 25
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return 0, &herald.Error{Code: herald.EInvalid, Message: "invalid limit",
+				Details: []herald.ErrorDetail{{Field: "limit", Message: "must be between 1 and 100"}}}
+		}
+		limit = n
+	}
+	return limit, nil
 }

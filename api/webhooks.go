@@ -1,8 +1,6 @@
 package api
 
 import (
-	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -14,132 +12,13 @@ import (
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/postgres"
 	"github.com/herald-webhooks/herald/signing"
-	"github.com/herald-webhooks/herald/starter"
 )
 
-// idPattern is what the backend's ids (users, organizations, event types) may look like.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$`)
-
-func validID(field, id string) error {
-	if !idPattern.MatchString(id) {
-		return &herald.Error{Code: herald.EInvalid, Message: "invalid " + field,
-			Details: []herald.ErrorDetail{{Field: field, Message: "1-200 characters: letters, digits and . _ : @ -"}}}
-	}
-	return nil
-}
-
-func (s *Server) listEventTypes(c *gin.Context) {
-	ets, err := s.Store.EventTypes(c.Request.Context())
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	type group struct {
-		Name       string             `json:"name"`
-		EventTypes []herald.EventType `json:"event_types"`
-	}
-	groups := []group{}
-	for _, et := range ets {
-		if len(groups) == 0 || groups[len(groups)-1].Name != et.Group {
-			groups = append(groups, group{Name: et.Group})
-		}
-		g := &groups[len(groups)-1]
-		g.EventTypes = append(g.EventTypes, et)
-	}
-	c.PureJSON(http.StatusOK, gin.H{"data": ets, "groups": groups, "next_cursor": ""})
-}
-
-func (s *Server) putEventType(c *gin.Context) {
-	name := c.Param("name")
-	if err := validID("name", name); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	var in struct {
-		Description string          `json:"description"`
-		Group       string          `json:"group"`
-		Schema      json.RawMessage `json:"schema"`
-		Example     json.RawMessage `json:"example"`
-		Archived    bool            `json:"archived"`
-	}
-	if err := decodeJSON(c, &in); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	for field, raw := range map[string]json.RawMessage{"schema": in.Schema, "example": in.Example} {
-		if len(raw) > 0 && string(raw) != "null" && !isObject(raw) {
-			s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: field + " must be a JSON object",
-				Details: []herald.ErrorDetail{{Field: field, Message: "must be a JSON object"}}})
-			return
-		}
-	}
-	et := herald.EventType{Name: name, Description: in.Description, Group: in.Group, Archived: in.Archived,
-		Schema: nullable(in.Schema), Example: nullable(in.Example)}
-	if err := s.Store.UpsertEventType(c.Request.Context(), et); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.PureJSON(http.StatusOK, et)
-}
-
-func isObject(raw json.RawMessage) bool {
-	var m map[string]json.RawMessage
-	return json.Unmarshal(raw, &m) == nil && m != nil
-}
-
-func nullable(raw json.RawMessage) json.RawMessage {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	return raw
-}
-
-// putDirectory is a PUT of a directory entry (user or organization) whose id is in the path.
-func putDirectory[T any](s *Server, c *gin.Context, id func(*T) *string, save func(context.Context, T) error) {
-	var v T
-	if err := decodeJSON(c, &v); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	*id(&v) = c.Param("id")
-	if err := validID("id", *id(&v)); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	if err := save(c.Request.Context(), v); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.PureJSON(http.StatusOK, v)
-}
-
-func (s *Server) putUser(c *gin.Context) {
-	putDirectory(s, c, func(u *postgres.User) *string { return &u.ID }, s.Store.UpsertUser)
-}
-
-func (s *Server) putOrganization(c *gin.Context) {
-	putDirectory(s, c, func(o *postgres.Organization) *string { return &o.ID }, s.Store.UpsertOrganization)
-}
-
-func (s *Server) putMember(c *gin.Context) {
-	var m postgres.Membership
-	if err := decodeJSON(c, &m); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	m.OrganizationID, m.UserID = c.Param("id"), c.Param("userId")
-	switch m.Role {
-	case "owner", "admin", "member":
-	default:
-		s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "invalid role",
-			Details: []herald.ErrorDetail{{Field: "role", Message: "must be owner, admin or member"}}})
-		return
-	}
-	if err := s.Store.UpsertMembership(c.Request.Context(), m); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.PureJSON(http.StatusOK, m)
+func (s *Server) webhookRoutes(g *gin.RouterGroup) {
+	g.GET("/organization/:id/webhooks", s.listWebhooks(orgScope))
+	g.POST("/organization/:id/webhooks", s.createWebhook(orgScope))
+	g.GET("/users/:id/webhooks", s.listWebhooks(userScope))
+	g.POST("/users/:id/webhooks", s.createWebhook(userScope))
 }
 
 type scope int
@@ -324,19 +203,6 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest) (*herald.Web
 	return w, nil
 }
 
-func pageLimit(c *gin.Context) (int, error) {
-	limit := 25
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return 0, &herald.Error{Code: herald.EInvalid, Message: "invalid limit",
-				Details: []herald.ErrorDetail{{Field: "limit", Message: "must be between 1 and 100"}}}
-		}
-		limit = n
-	}
-	return limit, nil
-}
-
 func (s *Server) listWebhooks(sc scope) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if err := s.ownerExists(c, sc); err != nil {
@@ -360,80 +226,4 @@ func (s *Server) listWebhooks(sc scope) gin.HandlerFunc {
 		}
 		c.PureJSON(http.StatusOK, out)
 	}
-}
-
-func (s *Server) publishEvent(c *gin.Context) {
-	var in starter.Event
-	if err := decodeJSON(c, &in); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	if in.ID == "" {
-		in.ID = c.GetHeader("Idempotency-Key")
-	}
-	res, err := s.Publisher.Publish(c.Request.Context(), in)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.PureJSON(http.StatusAccepted, gin.H{"id": res.Event.ID, "event": res.Event.Type, "timestamp": res.Event.Timestamp,
-		"duplicate": !res.Created})
-}
-
-func (s *Server) getEvent(c *gin.Context) {
-	ctx := c.Request.Context()
-	ev, err := s.Store.Event(ctx, c.Param("id"))
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	ds, err := s.Store.EventDeliveries(ctx, ev.ID)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.PureJSON(http.StatusOK, gin.H{"id": ev.ID, "event": ev.Type, "timestamp": ev.Timestamp, "user_id": ev.UserID,
-		"organization_id": ev.OrganizationID, "data": ev.Data, "created_at": ev.CreatedAt, "deliveries": ds})
-}
-
-func (s *Server) listDeliveries(c *gin.Context) {
-	ctx := c.Request.Context()
-	if _, err := s.Store.Webhook(ctx, c.Param("id")); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	limit, err := pageLimit(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	status := c.Query("status")
-	switch status {
-	case "", herald.DeliveryPending, herald.DeliverySucceeded, herald.DeliveryFailed, herald.DeliveryCancelled:
-	default:
-		s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "invalid status filter",
-			Details: []herald.ErrorDetail{{Field: "status", Message: "must be pending, succeeded, failed or cancelled"}}})
-		return
-	}
-	ds, err := s.Store.WebhookDeliveries(ctx, postgres.DeliveryFilter{WebhookID: c.Param("id"), Status: status,
-		EventType: c.Query("event"), Before: c.Query("cursor"), Limit: limit + 1})
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	out := list[herald.Delivery]{Data: ds}
-	if len(ds) > limit {
-		out.Data = ds[:limit]
-		out.NextCursor = ds[limit-1].ID
-	}
-	c.PureJSON(http.StatusOK, out)
-}
-
-func (s *Server) getDelivery(c *gin.Context) {
-	d, err := s.Store.Delivery(c.Request.Context(), c.Param("id"))
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.PureJSON(http.StatusOK, d)
 }
