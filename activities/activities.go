@@ -20,11 +20,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/herald-webhooks/herald"
@@ -51,6 +53,9 @@ type Activities struct {
 	HTTP      *http.Client // no redirects followed; see NewHTTPClient
 	Logger    *slog.Logger
 	UserAgent string // default User-Agent, "Herald-Webhook/<version>" when empty
+	// Temporal cancels the delivery workflows of a webhook it disables and signals attempt
+	// state to delivery workflows; optional (tests of single activities leave it nil).
+	Temporal client.Client
 }
 
 // NewHTTPClient returns the client deliveries use: pooled keep-alive connections, and
@@ -202,6 +207,12 @@ func objectMembers(raw []byte) ([]payload.Field, error) {
 type DeliverInput struct {
 	DeliveryID string
 	Retry      herald.RetryPolicy
+	// Trigger is TriggerAuto (default) or TriggerManual (a redelivery: one attempt, sent even
+	// when the delivery is final or the webhook inactive).
+	Trigger string
+	// AttemptOffset is how many attempts ran before this activity's first one (the delivery
+	// workflow makes the first attempt as a local activity and the rest under a retry policy).
+	AttemptOffset int
 }
 
 // DeliverResult is the outcome of a successful attempt, or of a delivery found already final.
@@ -212,9 +223,25 @@ type DeliverResult struct {
 	DurationMS int64
 }
 
+// FailedAttempt is the detail of a failed attempt's application error: what the delivery
+// workflow shows in its state query and how long it waits before the next attempt.
+type FailedAttempt struct {
+	Attempt       int
+	StatusCode    int
+	ErrorKind     string
+	Error         string
+	NextDelay     time.Duration // 0 when no attempt follows
+	NextAttemptAt *time.Time
+}
+
+// SignalAttempt is the signal a retrying deliver activity sends its workflow after a failed
+// attempt, with a FailedAttempt, so that the workflow's state query is current.
+const SignalAttempt = "herald.attempt"
+
 // Deliver makes one signed HTTP attempt of a delivery and records it. It returns a retryable
 // application error for a failure the policy should retry, a non-retryable one otherwise.
 func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResult, error) {
+	manual := in.Trigger == herald.TriggerManual
 	// A PostgreSQL restart must not cost an attempt: before sending, wait out an unreachable
 	// database for up to loadPatience instead of failing (which would count against the policy).
 	var t *postgres.Target
@@ -227,21 +254,35 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 	if err != nil {
 		return nil, classifyStoreError(err)
 	}
-	if t.DeliveryStatus != herald.DeliveryPending {
+	switch {
+	case t.WebhookDeleted:
+		if !manual {
+			if err := a.Store.FinishDelivery(ctx, t.DeliveryID, herald.DeliveryCancelled); err != nil {
+				return nil, err
+			}
+		}
+		return nil, temporal.NewNonRetryableApplicationError("webhook is deleted", ErrWebhookInactive, nil)
+	case manual:
+	case t.DeliveryStatus != herald.DeliveryPending:
 		return &DeliverResult{Status: t.DeliveryStatus}, nil // finished elsewhere (a cancel): nothing to send
-	}
-	if t.WebhookDeleted || t.WebhookStatus != herald.WebhookActive {
+	case t.WebhookStatus != herald.WebhookActive:
 		if err := a.Store.FinishDelivery(ctx, t.DeliveryID, herald.DeliveryCancelled); err != nil {
 			return nil, err
 		}
 		return nil, temporal.NewNonRetryableApplicationError("webhook is "+t.WebhookStatus, ErrWebhookInactive, nil)
 	}
-	out := a.send(ctx, t, herald.TriggerAuto)
+	trigger := herald.TriggerAuto
+	if manual {
+		trigger = herald.TriggerManual
+	}
+	out := a.send(ctx, t, trigger)
 
-	temporalAttempt := int(activity.GetInfo(ctx).Attempt)
+	attempt := in.AttemptOffset + int(activity.GetInfo(ctx).Attempt)
 	var next *time.Time
-	if !out.OK && !out.Gone && temporalAttempt < in.Retry.MaxAttempts {
-		n := out.Attempt.StartedAt.Add(in.Retry.NextInterval(temporalAttempt))
+	var delay time.Duration
+	if !out.OK && !out.Gone && attempt < in.Retry.MaxAttempts {
+		delay = nextDelay(in.Retry, attempt, out.RetryAfter)
+		n := out.Attempt.StartedAt.Add(delay)
 		next = &n
 	}
 	// The request went out: keep trying to log it until the activity's deadline.
@@ -257,21 +298,100 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 	}
 	log := a.Logger.With("delivery_id", t.DeliveryID, "event_id", t.EventID, "webhook_id", t.WebhookID,
 		"attempt", number, "status_code", out.Attempt.StatusCode, "duration_ms", out.Attempt.DurationMS)
-	switch {
-	case out.OK:
+	if out.OK {
 		log.Debug("delivered")
 		return &DeliverResult{Status: herald.DeliverySucceeded, Attempt: number, StatusCode: *out.Attempt.StatusCode, DurationMS: out.Attempt.DurationMS}, nil
-	case out.Gone:
-		log.Info("endpoint answered 410 Gone; not retrying")
-		return nil, temporal.NewNonRetryableApplicationError("endpoint answered 410 Gone", ErrGone, nil)
-	default:
-		log.Info("attempt failed", "error_kind", out.Attempt.ErrorKind)
-		kind := ErrNetwork
-		if out.Attempt.StatusCode != nil {
-			kind = ErrHTTPStatus
-		}
-		return nil, temporal.NewApplicationError(out.Attempt.Error, kind)
 	}
+	failed := FailedAttempt{Attempt: number, ErrorKind: out.Attempt.ErrorKind, Error: out.Attempt.Error,
+		NextDelay: delay, NextAttemptAt: next}
+	if out.Attempt.StatusCode != nil {
+		failed.StatusCode = *out.Attempt.StatusCode
+	}
+	if out.Gone {
+		log.Info("endpoint answered 410 Gone; disabling the webhook")
+		a.disable(ctx, t, func() (bool, []postgres.DeliveryRef, error) {
+			return a.Store.DisableWebhook(ctx, t.WebhookID, "the endpoint answered 410 Gone")
+		})
+		return nil, temporal.NewNonRetryableApplicationError("endpoint answered 410 Gone", ErrGone, nil, failed)
+	}
+	log.Info("attempt failed", "error_kind", out.Attempt.ErrorKind)
+	if a.disable(ctx, t, func() (bool, []postgres.DeliveryRef, error) { return a.Store.DisableIfFailing(ctx, t.WebhookID) }) {
+		return nil, temporal.NewNonRetryableApplicationError("webhook disabled after consecutive failures",
+			ErrWebhookInactive, nil, failed)
+	}
+	if next != nil && activity.IsActivity(ctx) && !activity.GetInfo(ctx).IsLocalActivity {
+		a.signalState(ctx, failed)
+	}
+	kind := ErrNetwork
+	if out.Attempt.StatusCode != nil {
+		kind = ErrHTTPStatus
+	}
+	return nil, temporal.NewApplicationErrorWithOptions(out.Attempt.Error, kind, temporal.ApplicationErrorOptions{
+		NextRetryDelay: delay, Details: []any{failed},
+	})
+}
+
+// nextDelay is the wait after the given failed attempt: the policy's backoff, or the
+// endpoint's Retry-After when longer, never more than the policy's maximum interval.
+func nextDelay(p herald.RetryPolicy, attempt int, retryAfter time.Duration) time.Duration {
+	d := p.NextInterval(attempt)
+	if retryAfter > d {
+		d = retryAfter
+	}
+	if max := time.Duration(p.MaxIntervalSeconds * float64(time.Second)); max > 0 && d > max {
+		d = max
+	}
+	return d
+}
+
+// disable runs a webhook-disabling store call and, when it disabled the webhook, cancels the
+// workflows of the pending deliveries it marked cancelled. It reports whether it disabled.
+func (a *Activities) disable(ctx context.Context, t *postgres.Target, f func() (bool, []postgres.DeliveryRef, error)) bool {
+	disabled, cancelled, err := f()
+	if err != nil {
+		a.Logger.Error("disable webhook", "webhook_id", t.WebhookID, "error", err)
+		return false
+	}
+	if !disabled {
+		return false
+	}
+	a.Logger.Warn("webhook disabled", "webhook_id", t.WebhookID, "cancelled_deliveries", len(cancelled))
+	if a.Temporal == nil {
+		return true
+	}
+	self := ""
+	if activity.IsActivity(ctx) {
+		self = activity.GetInfo(ctx).WorkflowExecution.ID
+	}
+	for _, d := range cancelled {
+		id := DeliveryWorkflowID(d.EventID, t.WebhookID)
+		if id == self {
+			continue
+		}
+		// Best effort: a delivery whose workflow is not cancelled stops at its next attempt,
+		// which finds it cancelled.
+		if err := a.Temporal.CancelWorkflow(ctx, id, ""); err != nil {
+			a.Logger.Debug("cancel delivery workflow", "workflow_id", id, "error", err)
+		}
+	}
+	return true
+}
+
+// signalState tells the activity's delivery workflow about a failed attempt (best effort).
+func (a *Activities) signalState(ctx context.Context, f FailedAttempt) {
+	if a.Temporal == nil {
+		return
+	}
+	info := activity.GetInfo(ctx)
+	if err := a.Temporal.SignalWorkflow(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, SignalAttempt, f); err != nil {
+		a.Logger.Debug("signal delivery state", "workflow_id", info.WorkflowExecution.ID, "error", err)
+	}
+}
+
+// DeliveryWorkflowID is the ID of the automatic delivery of an event to a webhook; the
+// workflows package names it, this copy avoids an import cycle.
+func DeliveryWorkflowID(eventID, webhookID string) string {
+	return "delivery/" + eventID + "/" + webhookID
 }
 
 // loadPatience is how long an attempt waits for an unreachable PostgreSQL before it sends.
@@ -300,8 +420,9 @@ func (a *Activities) whileUnreachable(ctx context.Context, f func() error) error
 type Outcome struct {
 	Attempt        herald.Attempt
 	RequestHeaders []byte
-	OK             bool // 2xx
-	Gone           bool // 410
+	OK             bool          // 2xx
+	Gone           bool          // 410
+	RetryAfter     time.Duration // the Retry-After of a 429 or 503, 0 when none
 }
 
 // send signs the target's body for this moment and POSTs it, within the webhook's timeout.
@@ -374,8 +495,29 @@ func (a *Activities) send(ctx context.Context, t *postgres.Target, trigger strin
 		out.Attempt.ErrorKind, out.Attempt.Error = "redirect", fmt.Sprintf("%d redirect not followed", code)
 	default:
 		out.Attempt.ErrorKind, out.Attempt.Error = ErrHTTPStatus, fmt.Sprintf("endpoint answered %d", code)
+		if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
+			out.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		}
 	}
 	return out
+}
+
+// retryAfter parses a Retry-After value: delay seconds or an HTTP date; 0 when absent or bad.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 {
+			return 0
+		}
+		return time.Duration(min(n, 86400)) * time.Second
+	}
+	if at, err := http.ParseTime(v); err == nil && at.After(now) {
+		return min(at.Sub(now), 24*time.Hour)
+	}
+	return 0
 }
 
 // recordedHeaders is the request's headers for the log, with signatures redacted.
@@ -421,10 +563,15 @@ func errorKind(err error) string {
 type FinishInput struct {
 	DeliveryID string
 	Status     string
+	Manual     bool // the end of a failed redelivery: failed unless delivered before
 }
 
-// FinishDelivery records a delivery's final status (failed or cancelled) if it is still pending.
+// FinishDelivery records a delivery's final status (failed or cancelled) if it is still
+// pending; after a failed redelivery it records failed unless an earlier attempt succeeded.
 func (a *Activities) FinishDelivery(ctx context.Context, in FinishInput) error {
+	if in.Manual {
+		return a.Store.FinishManual(ctx, in.DeliveryID)
+	}
 	return a.Store.FinishDelivery(ctx, in.DeliveryID, in.Status)
 }
 

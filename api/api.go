@@ -49,6 +49,7 @@ func (s *Server) Handler() http.Handler {
 	s.webhookRoutes(v1)
 	s.eventRoutes(v1)
 	s.deliveryRoutes(v1)
+	s.controlRoutes(v1)
 	return r
 }
 

@@ -97,7 +97,7 @@ func newEnv(t *testing.T) *env {
 func (e *env) startWorker() {
 	e.t.Helper()
 	acts := &activities.Activities{Store: e.store, HTTP: activities.NewHTTPClient(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Temporal: stack.Client}
 	w := worker.NewOnQueue(stack.Client, e.queue, acts, sdkworker.Options{})
 	if err := w.Start(); err != nil {
 		e.t.Fatal(err)

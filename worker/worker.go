@@ -31,6 +31,7 @@ func NewOnQueue(c client.Client, queue string, acts *activities.Activities, opts
 func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflow(workflows.EventWorkflow)
 	r.RegisterWorkflow(workflows.DeliveryWorkflow)
+	r.RegisterWorkflow(workflows.ReplayWorkflow)
 	r.RegisterActivity(acts)
 }
 

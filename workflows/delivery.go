@@ -11,37 +11,102 @@ import (
 	"github.com/herald-webhooks/herald/activities"
 )
 
-// DeliveryWorkflow delivers one event to one webhook: the deliver activity under the webhook's
-// retry policy, then the final status in PostgreSQL and in the HeraldDeliveryStatus attribute.
+// QueryState is the delivery workflow's query: it answers a DeliveryState.
+const QueryState = "state"
+
+// DeliveryState is what the state query shows an operator.
+type DeliveryState struct {
+	Status         string     `json:"status"`
+	Attempt        int        `json:"attempt"` // attempts made so far by this workflow
+	LastStatusCode int        `json:"last_status_code,omitempty"`
+	LastErrorKind  string     `json:"last_error_kind,omitempty"`
+	LastError      string     `json:"last_error,omitempty"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at,omitempty"`
+}
+
+func (s *DeliveryState) failed(f activities.FailedAttempt) {
+	s.Attempt = max(s.Attempt, f.Attempt)
+	s.LastStatusCode, s.LastErrorKind, s.LastError, s.NextAttemptAt = f.StatusCode, f.ErrorKind, f.Error, f.NextAttemptAt
+}
+
+// maxWindow bounds a delivery's retries in time: below the namespace's 7-day retention.
+const maxWindow = 6 * 24 * time.Hour
+
+// DeliveryWorkflow delivers one event to one webhook and records the final status in
+// PostgreSQL and in the HeraldDeliveryStatus attribute.
+//
+// The first attempt is a local activity: in the common case (the endpoint answers 2xx) the
+// delivery costs one workflow task and no activity task round trip. When it fails, the
+// remaining attempts run as a regular activity under a Temporal retry policy built from the
+// webhook's policy, shifted by the attempt already made, so the intervals are the policy's.
 func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, error) {
 	var a *activities.Activities
+	state := &DeliveryState{Status: herald.DeliveryPending}
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (DeliveryState, error) { return *state, nil }); err != nil {
+		return nil, err
+	}
+	attempts := workflow.GetSignalChannel(ctx, activities.SignalAttempt)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var f activities.FailedAttempt
+			attempts.Receive(ctx, &f)
+			state.failed(f)
+		}
+	})
+
+	manual := in.Trigger == herald.TriggerManual
+	policy := herald.RetryPolicy(in.Retry)
+	if manual {
+		policy.MaxAttempts = 1 // a redelivery is one attempt
+	}
 	timeout := time.Duration(in.TimeoutSeconds) * time.Second
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	deliverCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		// The HTTP timeout plus room to load the target and record the attempt (both wait out a
-		// PostgreSQL restart).
-		StartToCloseTimeout: timeout + 30*time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    seconds(in.Retry.InitialIntervalSeconds),
-			BackoffCoefficient: in.Retry.BackoffCoefficient,
-			MaximumInterval:    seconds(in.Retry.MaxIntervalSeconds),
-			MaximumAttempts:    int32(in.Retry.MaxAttempts),
-			NonRetryableErrorTypes: []string{
-				activities.ErrGone, activities.ErrWebhookInactive, activities.ErrNotFound,
-			},
-		},
-	})
-	recordCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
-	})
+	// The HTTP timeout plus room to load the target and record the attempt (both wait out a
+	// PostgreSQL restart).
+	attemptTimeout := timeout + 30*time.Second
+	input := activities.DeliverInput{DeliveryID: in.DeliveryID, Retry: policy, Trigger: in.Trigger}
 
 	var res activities.DeliverResult
-	err := workflow.ExecuteActivity(deliverCtx, a.Deliver, activities.DeliverInput{
-		DeliveryID: in.DeliveryID, Retry: herald.RetryPolicy(in.Retry),
-	}).Get(ctx, &res)
+	first := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: attemptTimeout,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+	err := workflow.ExecuteLocalActivity(first, a.Deliver, input).Get(ctx, &res)
+	if err != nil && retryable(err) {
+		offset, wait := 0, time.Duration(0)
+		var appErr *temporal.ApplicationError
+		var f activities.FailedAttempt
+		if errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&f) == nil {
+			offset, wait = 1, f.NextDelay // the first attempt reached the endpoint
+			state.failed(f)
+		}
+		if offset < policy.MaxAttempts {
+			if wait > 0 {
+				err = workflow.Sleep(ctx, wait)
+			} else {
+				err = nil
+			}
+			if err == nil {
+				input.AttemptOffset = offset
+				rest := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+					StartToCloseTimeout:    attemptTimeout,
+					ScheduleToCloseTimeout: window(policy, offset, attemptTimeout),
+					RetryPolicy: &temporal.RetryPolicy{
+						InitialInterval:    policy.NextInterval(offset + 1),
+						BackoffCoefficient: policy.BackoffCoefficient,
+						MaximumInterval:    seconds(policy.MaxIntervalSeconds),
+						MaximumAttempts:    int32(policy.MaxAttempts - offset),
+						NonRetryableErrorTypes: []string{
+							activities.ErrGone, activities.ErrWebhookInactive, activities.ErrNotFound,
+						},
+					},
+				})
+				err = workflow.ExecuteActivity(rest, a.Deliver, input).Get(ctx, &res)
+			}
+		}
+	}
 
 	status := herald.DeliverySucceeded
 	switch {
@@ -49,19 +114,34 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 		if res.Status != "" {
 			status = res.Status
 		}
+		state.Attempt = max(state.Attempt, res.Attempt)
 	case temporal.IsCanceledError(err):
 		status = herald.DeliveryCancelled
-		recordCtx, _ = workflow.NewDisconnectedContext(recordCtx)
 	default:
 		status = herald.DeliveryFailed
 		var appErr *temporal.ApplicationError
-		if errors.As(err, &appErr) && appErr.Type() == activities.ErrWebhookInactive {
+		if errors.As(err, &appErr) && appErr.Type() == activities.ErrWebhookInactive && !manual {
 			status = herald.DeliveryCancelled
 		}
+		var f activities.FailedAttempt
+		if errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&f) == nil {
+			state.failed(f)
+		}
 	}
+	state.Status, state.NextAttemptAt = status, nil
 	if err != nil {
+		if manual && status != herald.DeliveryCancelled {
+			status = herald.DeliveryFailed
+		}
+		recordCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 30 * time.Second,
+			RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+		})
+		if temporal.IsCanceledError(err) {
+			recordCtx, _ = workflow.NewDisconnectedContext(recordCtx)
+		}
 		if ferr := workflow.ExecuteActivity(recordCtx, a.FinishDelivery, activities.FinishInput{
-			DeliveryID: in.DeliveryID, Status: status,
+			DeliveryID: in.DeliveryID, Status: status, Manual: manual,
 		}).Get(recordCtx, nil); ferr != nil {
 			return nil, ferr
 		}
@@ -70,5 +150,27 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 	if status == herald.DeliveryCancelled && temporal.IsCanceledError(err) {
 		return nil, err
 	}
-	return &DeliveryResult{Status: status, Attempts: res.Attempt, StatusCode: res.StatusCode}, nil
+	return &DeliveryResult{Status: status, Attempts: state.Attempt, StatusCode: res.StatusCode}, nil
+}
+
+// retryable is whether a failed attempt may be followed by another under the policy.
+func retryable(err error) bool {
+	if temporal.IsCanceledError(err) {
+		return false
+	}
+	var appErr *temporal.ApplicationError
+	return !errors.As(err, &appErr) || !appErr.NonRetryable()
+}
+
+// window is how long the attempts after the first offset may take in all: every backoff
+// interval plus every attempt's timeout, bounded by maxWindow.
+func window(p herald.RetryPolicy, offset int, attemptTimeout time.Duration) time.Duration {
+	total := time.Minute
+	for n := offset + 1; n <= p.MaxAttempts; n++ {
+		total += attemptTimeout + p.NextInterval(n)
+		if total >= maxWindow {
+			return maxWindow
+		}
+	}
+	return total
 }

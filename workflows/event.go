@@ -15,7 +15,9 @@ import (
 // EventWorkflow fans an event out: one delivery workflow per matching webhook.
 func EventWorkflow(ctx workflow.Context, in EventInput) (*EventResult, error) {
 	var a *activities.Activities
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	// Resolving is a local activity: one marker in the history instead of three events and an
+	// activity task round trip. It is idempotent, so a re-run after a worker crash is harmless.
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
@@ -23,7 +25,7 @@ func EventWorkflow(ctx workflow.Context, in EventInput) (*EventResult, error) {
 		},
 	})
 	var res activities.ResolveResult
-	if err := workflow.ExecuteActivity(ctx, a.Resolve, activities.ResolveInput{EventID: in.EventID}).Get(ctx, &res); err != nil {
+	if err := workflow.ExecuteLocalActivity(lctx, a.Resolve, activities.ResolveInput{EventID: in.EventID}).Get(ctx, &res); err != nil {
 		return nil, err
 	}
 
@@ -39,12 +41,7 @@ func EventWorkflow(ctx workflow.Context, in EventInput) (*EventResult, error) {
 			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 			StaticSummary:         res.EventType + " → " + d.Host,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				AttrEventType.ValueSet(res.EventType),
-				AttrWebhookID.ValueSet(d.WebhookID),
-				AttrOwnerID.ValueSet(d.Owner),
-				AttrDeliveryStatus.ValueSet(herald.DeliveryPending),
-			),
+			TypedSearchAttributes: DeliveryAttributes(res.EventType, d.WebhookID, d.Owner),
 		})
 		f := workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflow, DeliveryInput{
 			DeliveryID: d.DeliveryID, EventID: in.EventID, WebhookID: d.WebhookID,

@@ -14,6 +14,8 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/herald-webhooks/herald/activities"
 )
 
 // TaskQueue is the task queue of every Herald workflow and activity.
@@ -24,8 +26,17 @@ func EventWorkflowID(eventID string) string { return "event/" + eventID }
 
 // DeliveryWorkflowID is the ID of the automatic delivery of an event to a webhook.
 func DeliveryWorkflowID(eventID, webhookID string) string {
-	return "delivery/" + eventID + "/" + webhookID
+	return activities.DeliveryWorkflowID(eventID, webhookID)
 }
+
+// RedeliveryWorkflowID is the ID of one manual redelivery of a delivery; run names the
+// request (a replay's id, or a fresh id for a single redelivery).
+func RedeliveryWorkflowID(deliveryID, run string) string {
+	return "redeliver/" + deliveryID + "/" + run
+}
+
+// ReplayWorkflowID is the ID of a bulk replay's workflow.
+func ReplayWorkflowID(replayID string) string { return "replay/" + replayID }
 
 // Search attributes Herald sets on its workflows (registered by dev and by `herald migrate`).
 var (
@@ -60,6 +71,7 @@ type DeliveryInput struct {
 	WebhookID      string
 	Retry          RetryPolicy
 	TimeoutSeconds int
+	Trigger        string // herald.TriggerAuto when empty; herald.TriggerManual for a redelivery
 }
 
 // RetryPolicy mirrors herald.RetryPolicy in the workflow's input (a copy, so that a later

@@ -60,7 +60,7 @@ func runDev(ctx context.Context, logger *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	w := worker.New(stack.Client, newActivities(stack.Store, cfg, logger), sdkworker.Options{})
+	w := worker.New(stack.Client, newActivities(stack.Store, stack.Client, cfg, logger), sdkworker.Options{})
 
 	uiURL := "(external Temporal: use its own UI)"
 	if stack.Temporal != nil && stack.Temporal.UIURL() != "" {
@@ -108,8 +108,9 @@ func serve(ctx context.Context, w sdkworker.Worker, srv *api.Server, ln net.List
 	return g.Wait()
 }
 
-func newActivities(store *postgres.Store, cfg config, logger *slog.Logger) *activities.Activities {
-	return &activities.Activities{Store: store, HTTP: activities.NewHTTPClient(), Logger: logger, UserAgent: cfg.UserAgent}
+func newActivities(store *postgres.Store, tc client.Client, cfg config, logger *slog.Logger) *activities.Activities {
+	return &activities.Activities{Store: store, HTTP: activities.NewHTTPClient(), Logger: logger, UserAgent: cfg.UserAgent,
+		Temporal: tc}
 }
 
 // loadCatalog adds the example catalog's event types that are missing; edits are kept.
@@ -212,7 +213,7 @@ func runWorker(ctx context.Context, logger *slog.Logger, args []string) error {
 	defer store.Close()
 	defer c.Close()
 	logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace)
-	return serve(ctx, worker.New(c, newActivities(store, cfg, logger), sdkworker.Options{}), nil, nil)
+	return serve(ctx, worker.New(c, newActivities(store, c, cfg, logger), sdkworker.Options{}), nil, nil)
 }
 
 func runMigrate(ctx context.Context, logger *slog.Logger, args []string) error {

@@ -1,0 +1,189 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+
+	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/workflows"
+)
+
+// controlRoutes are the operator's levers on deliveries: redeliver one, replay many.
+func (s *Server) controlRoutes(g *gin.RouterGroup) {
+	g.POST("/deliveries/:id/redeliver", s.redeliver)
+	g.POST("/webhooks/:id/replay", s.replay)
+	g.GET("/replays/:id", s.getReplay)
+}
+
+func ownerOf(w *herald.Webhook) postgres.Owner {
+	return postgres.Owner{UserID: w.UserID, OrganizationID: w.OrganizationID}
+}
+
+// webhookFor loads a webhook and checks the caller may do a to it (404 for another tenant's).
+func (s *Server) webhookFor(c *gin.Context, id string, a access) (*herald.Webhook, error) {
+	w, err := s.Store.Webhook(c.Request.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorizeOwner(c, ownerOf(w), a); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (s *Server) taskQueue() string {
+	if s.Publisher != nil && s.Publisher.TaskQueue != "" {
+		return s.Publisher.TaskQueue
+	}
+	return workflows.TaskQueue
+}
+
+// redeliver starts one manual attempt of a delivery in any final state, as its own workflow.
+func (s *Server) redeliver(c *gin.Context) {
+	ctx := c.Request.Context()
+	d, err := s.Store.Delivery(ctx, c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	w, err := s.webhookFor(c, d.WebhookID, write)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if d.Status == herald.DeliveryPending {
+		s.writeError(c, herald.Errorf(herald.EConflict, "the delivery is still pending: its automatic attempts are running"))
+		return
+	}
+	id := workflows.RedeliveryWorkflowID(d.ID, herald.NewID("rdl_"))
+	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: s.taskQueue(),
+		StaticSummary:         "redeliver " + d.EventType + " → " + hostOf(w.URL),
+		TypedSearchAttributes: workflows.DeliveryAttributes(d.EventType, w.ID, w.Owner()),
+	}, workflows.DeliveryWorkflow, workflows.DeliveryInput{
+		DeliveryID: d.ID, EventID: d.EventID, WebhookID: w.ID, TimeoutSeconds: w.TimeoutSeconds,
+		Retry: workflows.RetryPolicy(w.Retry), Trigger: herald.TriggerManual,
+	})
+	if err != nil {
+		s.writeError(c, temporalUnavailable(err))
+		return
+	}
+	c.PureJSON(http.StatusAccepted, gin.H{"delivery_id": d.ID, "workflow_id": id, "run_id": run.GetRunID(),
+		"trigger": herald.TriggerManual})
+}
+
+type replayRequest struct {
+	Since  *time.Time `json:"since"`
+	Until  *time.Time `json:"until"`
+	Status []string   `json:"status"`
+}
+
+// replay starts a replay workflow over a webhook's deliveries in a time range and status.
+func (s *Server) replay(c *gin.Context) {
+	ctx := c.Request.Context()
+	w, err := s.webhookFor(c, c.Param("id"), write)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var in replayRequest
+	if err := decodeOptionalJSON(c, &in); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var d []herald.ErrorDetail
+	if len(in.Status) == 0 {
+		in.Status = []string{herald.DeliveryFailed}
+	}
+	for _, st := range in.Status {
+		if st != herald.DeliveryFailed && st != herald.DeliveryCancelled && st != herald.DeliverySucceeded {
+			d = append(d, herald.ErrorDetail{Field: "status", Message: "each must be failed, cancelled or succeeded"})
+			break
+		}
+	}
+	if in.Since != nil && in.Until != nil && !in.Since.Before(*in.Until) {
+		d = append(d, herald.ErrorDetail{Field: "until", Message: "must be after since"})
+	}
+	if len(d) > 0 {
+		s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "the replay request is not valid", Details: d})
+		return
+	}
+	r := &postgres.Replay{ID: herald.NewID("rpl_"), WebhookID: w.ID, Since: in.Since, Until: in.Until, Statuses: in.Status}
+	if err := s.Store.CreateReplay(ctx, r); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	id := workflows.ReplayWorkflowID(r.ID)
+	if _, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: s.taskQueue(), StaticSummary: "replay of " + w.ID + " (" + hostOf(w.URL) + ")",
+		TypedSearchAttributes: workflows.WebhookAttributes(w.ID, w.Owner()),
+	}, workflows.ReplayWorkflow, workflows.ReplayInput{ReplayID: r.ID}); err != nil {
+		s.writeError(c, temporalUnavailable(err))
+		return
+	}
+	c.PureJSON(http.StatusAccepted, replayView(r, id, "running", workflows.ReplayProgress{}))
+}
+
+// getReplay shows a replay's progress, read from its workflow.
+func (s *Server) getReplay(c *gin.Context) {
+	ctx := c.Request.Context()
+	r, err := s.Store.Replay(ctx, c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if _, err := s.webhookFor(c, r.WebhookID, read); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	id := workflows.ReplayWorkflowID(r.ID)
+	var p workflows.ReplayProgress
+	state := "running"
+	if v, err := s.Temporal.QueryWorkflow(ctx, id, "", workflows.QueryProgress); err != nil {
+		s.writeError(c, temporalUnavailable(err))
+		return
+	} else if err := v.Get(&p); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if p.Done {
+		state = "completed"
+	}
+	c.PureJSON(http.StatusOK, replayView(r, id, state, p))
+}
+
+func replayView(r *postgres.Replay, workflowID, state string, p workflows.ReplayProgress) gin.H {
+	return gin.H{"id": r.ID, "webhook_id": r.WebhookID, "since": r.Since, "until": r.Until, "status": []string(r.Statuses),
+		"created_at": r.CreatedAt, "workflow_id": workflowID, "state": state, "progress": p}
+}
+
+// temporalUnavailable turns a failure to reach Temporal into a 503.
+func temporalUnavailable(err error) error {
+	var he *herald.Error
+	if errors.As(err, &he) {
+		return err
+	}
+	return &herald.Error{Code: herald.EUnavailable, Message: "Temporal is unavailable; try again"}
+}
+
+// decodeOptionalJSON is decodeJSON for a body that may be empty (then v keeps its zero value).
+func decodeOptionalJSON(c *gin.Context, v any) error {
+	if c.Request.ContentLength == 0 {
+		return nil
+	}
+	return decodeJSON(c, v)
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}

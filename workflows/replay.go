@@ -1,0 +1,154 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/activities"
+)
+
+// QueryProgress is the replay workflow's query: it answers a ReplayProgress.
+const QueryProgress = "progress"
+
+// ReplayInput starts (or continues) a replay workflow.
+type ReplayInput struct {
+	ReplayID    string
+	Concurrency int    // redeliveries in flight at once; DefaultReplayConcurrency when 0
+	After       string // cursor: the last delivery handled by an earlier run
+	Progress    ReplayProgress
+}
+
+// ReplayProgress counts a replay's redeliveries.
+type ReplayProgress struct {
+	Found     int  `json:"found"`     // deliveries matched so far
+	Started   int  `json:"started"`   // redeliveries started
+	Succeeded int  `json:"succeeded"` // redeliveries that reached the endpoint with a 2xx
+	Failed    int  `json:"failed"`    // redeliveries that did not
+	Done      bool `json:"done"`      // every matching delivery was redelivered
+}
+
+// DefaultReplayConcurrency bounds a replay's redeliveries in flight.
+const DefaultReplayConcurrency = 10
+
+const (
+	replayPageSize = 100
+	replayPerRun   = 1000 // redeliveries per run before continuing as new, to bound the history
+)
+
+// ReplayWorkflow redelivers, once each and with bounded concurrency, the deliveries a replay
+// request matches. Each redelivery is a child delivery workflow with trigger manual and the ID
+// "redeliver/<delivery>/<replay>", so a replay never sends one delivery twice.
+func ReplayWorkflow(ctx workflow.Context, in ReplayInput) (*ReplayProgress, error) {
+	var a *activities.Activities
+	progress := in.Progress
+	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (ReplayProgress, error) { return progress, nil }); err != nil {
+		return nil, err
+	}
+	conc := in.Concurrency
+	if conc <= 0 {
+		conc = DefaultReplayConcurrency
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrNotFound}},
+	})
+	handled := 0
+	for {
+		var items []activities.ReplayItem
+		if err := workflow.ExecuteActivity(actx, a.ReplayPage, activities.ReplayPageInput{
+			ReplayID: in.ReplayID, After: in.After, Limit: replayPageSize,
+		}).Get(ctx, &items); err != nil {
+			return nil, err
+		}
+		if len(items) == 0 {
+			break
+		}
+		progress.Found += len(items)
+		if err := redeliverAll(ctx, in.ReplayID, items, conc, &progress); err != nil {
+			return nil, err
+		}
+		in.After = items[len(items)-1].DeliveryID
+		handled += len(items)
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("%d redelivered: %d succeeded, %d failed",
+			progress.Started, progress.Succeeded, progress.Failed))
+		if handled >= replayPerRun {
+			in.Progress = progress
+			return nil, workflow.NewContinueAsNewError(ctx, ReplayWorkflow, in)
+		}
+	}
+	progress.Done = true
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("done: %d redelivered, %d succeeded, %d failed",
+		progress.Started, progress.Succeeded, progress.Failed))
+	return &progress, nil
+}
+
+// redeliverAll runs one redelivery child per item, at most conc at once, and waits for all.
+func redeliverAll(ctx workflow.Context, replayID string, items []activities.ReplayItem, conc int, p *ReplayProgress) error {
+	sel := workflow.NewSelector(ctx)
+	running := 0
+	var firstErr error
+	collect := func(f workflow.Future) {
+		running--
+		var res DeliveryResult
+		err := f.Get(ctx, &res)
+		var started *temporal.ChildWorkflowExecutionAlreadyStartedError
+		switch {
+		case errors.As(err, &started):
+			// An earlier run of this replay started it already.
+		case err != nil && temporal.IsCanceledError(err):
+			if firstErr == nil {
+				firstErr = err
+			}
+		case err == nil && res.Status == herald.DeliverySucceeded:
+			p.Succeeded++
+		default:
+			p.Failed++
+		}
+	}
+	for _, it := range items {
+		for running >= conc {
+			sel.Select(ctx)
+		}
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID:            RedeliveryWorkflowID(it.DeliveryID, replayID),
+			TaskQueue:             workflow.GetInfo(ctx).TaskQueueName,
+			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			StaticSummary:         "redeliver " + it.EventType + " → " + it.Host,
+			TypedSearchAttributes: DeliveryAttributes(it.EventType, it.WebhookID, it.Owner),
+		})
+		f := workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflow, DeliveryInput{
+			DeliveryID: it.DeliveryID, EventID: it.EventID, WebhookID: it.WebhookID,
+			TimeoutSeconds: it.TimeoutSeconds, Retry: RetryPolicy(it.Retry), Trigger: herald.TriggerManual,
+		})
+		p.Started++
+		running++
+		sel.AddFuture(f, collect)
+	}
+	for running > 0 {
+		sel.Select(ctx)
+	}
+	return firstErr
+}
+
+// DeliveryAttributes are the search attributes a delivery workflow starts with.
+func DeliveryAttributes(eventType, webhookID, owner string) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		AttrEventType.ValueSet(eventType),
+		AttrWebhookID.ValueSet(webhookID),
+		AttrOwnerID.ValueSet(owner),
+		AttrDeliveryStatus.ValueSet(herald.DeliveryPending),
+	)
+}
+
+// WebhookAttributes are the search attributes of a workflow about one webhook (a replay).
+func WebhookAttributes(webhookID, owner string) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(AttrWebhookID.ValueSet(webhookID), AttrOwnerID.ValueSet(owner))
+}
