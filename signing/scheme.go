@@ -145,11 +145,11 @@ func printableASCII(s string) bool {
 	return true
 }
 
-// Sign returns the headers that sign one attempt of a delivery under cfg: the attempt's
-// headers, its time at, the message id (the event id, the same on every attempt) and the body
-// bytes exactly as sent. secrets lists the webhook's secrets newest first; the standard scheme
-// signs with each of them, hmac-sha256 with the first only, none with none (an empty map).
-// An invalid cfg, a missing or malformed secret is an error.
+// Sign returns the headers to set on one attempt of a delivery under cfg. msgID is the event id
+// (the same on every attempt), at the attempt's start time, body the bytes exactly as sent.
+// secrets lists the webhook's secrets newest first: the standard scheme signs with each of them,
+// hmac-sha256 with the first only, and none returns an empty map. An invalid cfg and a missing
+// or malformed secret are errors; the error never contains a secret.
 func Sign(cfg herald.Signing, secrets []string, msgID string, at time.Time, body []byte) (map[string]string, error) {
 	if d := Validate(cfg, ""); len(d) > 0 {
 		return nil, fmt.Errorf("signing: invalid configuration: %s %s", d[0].Field, d[0].Message)

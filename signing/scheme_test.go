@@ -130,8 +130,14 @@ func TestSignErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" is an error", func(t *testing.T) {
-			if h, err := Sign(tt.cfg, tt.secrets, "msg_1", vectorTime, []byte(vectorBody)); err == nil {
+			h, err := Sign(tt.cfg, tt.secrets, "msg_1", vectorTime, []byte(vectorBody))
+			if err == nil {
 				t.Fatalf("no error, headers %v", h)
+			}
+			for _, s := range tt.secrets {
+				if len(s) > 6 && strings.Contains(err.Error(), s[6:]) {
+					t.Fatalf("error %q shows the secret", err)
+				}
 			}
 		})
 	}

@@ -62,12 +62,8 @@ func Pocket(secret string, h http.Header, rawBody []byte) error {
 	if !ok {
 		return fmt.Errorf("%w: X-HeyPocket-Signature", ErrMissingHeader)
 	}
-	// const expected = crypto.createHmac('sha256', secret)
-	mac := hmac.New(sha256.New, []byte(secret))
-	// .update(`${timestamp}.${body}`)
-	mac.Write([]byte(timestamp + "." + string(rawBody)))
-	// .digest('hex');
-	expected := hex.EncodeToString(mac.Sum(nil))
+	// const expected = crypto.createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+	expected := hexHMAC(secret, []byte(timestamp+"."+string(rawBody)))
 	// return crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(signature));
 	return timingSafeEqual([]byte(expected), []byte(signature))
 }
@@ -84,10 +80,8 @@ func MeetingPlatform(secret string, h http.Header, rawBody []byte) error {
 		return err
 	}
 	// const hmac = crypto.createHmac('sha256', secret);
-	mac := hmac.New(sha256.New, []byte(secret))
 	// const digest = hmac.update(JSON.stringify(payload)).digest('hex');
-	mac.Write(stringified)
-	digest := hex.EncodeToString(mac.Sum(nil))
+	digest := hexHMAC(secret, stringified)
 	// const expectedSignature = `sha256=${digest}`;
 	expectedSignature := "sha256=" + digest
 	// return crypto.timingSafeEqual(Buffer.from(signature), Buffer.from(expectedSignature));
@@ -102,12 +96,8 @@ func MeetingPlatform(secret string, h http.Header, rawBody []byte) error {
 // event type is in the X-Convo-Event header." The snippet does not look at X-Convo-Event; this
 // port also requires it to be present and non-empty, since Convo receivers route on it.
 func Convo(secret string, h http.Header, rawBody []byte) error {
-	// const signature = crypto.createHmac('sha256', webhookSecret)
-	mac := hmac.New(sha256.New, []byte(secret))
-	// .update(rawBody)
-	mac.Write(rawBody)
-	// .digest('hex');
-	signature := hex.EncodeToString(mac.Sum(nil))
+	// const signature = crypto.createHmac('sha256', webhookSecret).update(rawBody).digest('hex');
+	signature := hexHMAC(secret, rawBody)
 	// const isValid = signature === req.headers['x-convo-signature'];
 	// (undefined is never === a string: a missing header is invalid.)
 	got, ok := nodeHeader(h, "X-Convo-Signature")
@@ -143,9 +133,7 @@ func Pocketsflow(secret string, h http.Header, rawBody []byte) error {
 	}
 	// const payload = req.body;
 	// if (!verifySignature(payload, signature, WEBHOOK_SECRET)) -- assumed hex HMAC-SHA256.
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(rawBody)
-	if err := timingSafeEqual([]byte(hex.EncodeToString(mac.Sum(nil))), []byte(signature)); err != nil {
+	if err := timingSafeEqual([]byte(hexHMAC(secret, rawBody)), []byte(signature)); err != nil {
 		return err
 	}
 	// const event = JSON.parse(payload); -- throws on anything but JSON.
@@ -167,9 +155,7 @@ func Bigmind(secret string, h http.Header, rawBody []byte) error {
 		return err
 	}
 	// const hmac = crypto.createHmac('sha256', secret).update(payload).digest('hex');
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(stringified)
-	expected := hex.EncodeToString(mac.Sum(nil))
+	expected := hexHMAC(secret, stringified)
 	// return crypto.timingSafeEqual(Buffer.from(signature), Buffer.from(hmac));
 	if !ok {
 		return fmt.Errorf("%w: X-Webhook-Signature", ErrMissingHeader)
@@ -187,9 +173,7 @@ func BigmindPython(secret string, h http.Header, rawBody []byte) error {
 	// bodies are always valid UTF-8).
 	text := strings.ToValidUTF8(string(rawBody), "\uFFFD")
 	// expected_signature = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(text))
-	expected := hex.EncodeToString(mac.Sum(nil))
+	expected := hexHMAC(secret, []byte(text))
 	// return hmac.compare_digest(signature, expected_signature)
 	// -- compare_digest(None, ...) raises TypeError, so does a non-ASCII str.
 	if len(signature) == 0 {
@@ -228,6 +212,15 @@ func Standard(secret string, h http.Header, rawBody []byte) error {
 		return fmt.Errorf("%w: %w", ErrSignature, err)
 	}
 	return nil
+}
+
+// hexHMAC is createHmac('sha256', secret).update(msg).digest('hex') (Node) and
+// hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest() (Python): the key is the secret
+// string's UTF-8 bytes.
+func hexHMAC(secret string, msg []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(msg)
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 // nodeHeader is req.headers[name.toLowerCase()] in Node: absent, or the values of all the
