@@ -1,10 +1,3 @@
-// Package signing computes webhook signatures as pure functions of a secret, a message id,
-// a timestamp and the body bytes, and generates the secrets they use.
-//
-// The standard scheme is Standard Webhooks (https://www.standardwebhooks.com): the signed
-// content is "{msg id}.{unix seconds}.{body}", the key is the base64 part of a "whsec_"
-// secret, and the header value is "v1,<base64 HMAC-SHA256>"; during a rotation several
-// secrets sign and their signatures are joined by spaces.
 package signing
 
 import (
@@ -53,6 +46,9 @@ func standardKey(secret string) ([]byte, error) {
 	key, err := base64.StdEncoding.DecodeString(enc)
 	if err != nil {
 		return nil, fmt.Errorf("secret is not prefix + base64: %w", err)
+	}
+	if len(key) == 0 {
+		return nil, fmt.Errorf("secret has an empty key")
 	}
 	return key, nil
 }
