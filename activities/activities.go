@@ -41,6 +41,7 @@ const (
 	ErrNetwork         = "network"
 	ErrGone            = "gone"
 	ErrWebhookInactive = "webhook_inactive"
+	ErrDisabled        = "webhook_disabled" // this attempt's failure disabled the webhook
 	ErrNotFound        = "not_found"
 )
 
@@ -310,14 +311,14 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 	if out.Gone {
 		log.Info("endpoint answered 410 Gone; disabling the webhook")
 		a.disable(ctx, t, func() (bool, []postgres.DeliveryRef, error) {
-			return a.Store.DisableWebhook(ctx, t.WebhookID, "the endpoint answered 410 Gone")
+			return a.Store.DisableWebhook(ctx, t.WebhookID, t.DeliveryID, "the endpoint answered 410 Gone")
 		})
 		return nil, temporal.NewNonRetryableApplicationError("endpoint answered 410 Gone", ErrGone, nil, failed)
 	}
 	log.Info("attempt failed", "error_kind", out.Attempt.ErrorKind)
-	if a.disable(ctx, t, func() (bool, []postgres.DeliveryRef, error) { return a.Store.DisableIfFailing(ctx, t.WebhookID) }) {
+	if a.disable(ctx, t, func() (bool, []postgres.DeliveryRef, error) { return a.Store.DisableIfFailing(ctx, t.WebhookID, t.DeliveryID) }) {
 		return nil, temporal.NewNonRetryableApplicationError("webhook disabled after consecutive failures",
-			ErrWebhookInactive, nil, failed)
+			ErrDisabled, nil, failed)
 	}
 	if next != nil && activity.IsActivity(ctx) && !activity.GetInfo(ctx).IsLocalActivity {
 		a.signalState(ctx, failed)

@@ -238,10 +238,12 @@ type receiver struct {
 	secrets  map[string]string // path -> secret
 	got      map[string][]received
 	answer   func(path string, n int) int // status to answer for the n-th request (1-based) on path
+	header   func(path string, n int) http.Header // extra answer headers, optional
 	notified chan string
 }
 
 type received struct {
+	At        time.Time
 	Verified  bool
 	WebhookID string
 	Body      []byte
@@ -254,7 +256,7 @@ func newReceiver(t *testing.T) *receiver {
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
-		rec := received{WebhookID: req.Header.Get("webhook-id"), Body: body, Header: req.Header.Clone()}
+		rec := received{At: time.Now(), WebhookID: req.Header.Get("webhook-id"), Body: body, Header: req.Header.Clone()}
 		if s, ok := r.secrets[req.URL.Path]; ok {
 			if wh, err := standardwebhooks.NewWebhook(s); err == nil {
 				rec.Verified = wh.Verify(body, req.Header) == nil
@@ -262,8 +264,13 @@ func newReceiver(t *testing.T) *receiver {
 		}
 		r.got[req.URL.Path] = append(r.got[req.URL.Path], rec)
 		n := len(r.got[req.URL.Path])
-		answer := r.answer
+		answer, header := r.answer, r.header
 		r.mu.Unlock()
+		if header != nil {
+			for k, v := range header(req.URL.Path, n) {
+				w.Header()[k] = v
+			}
+		}
 		w.WriteHeader(answer(req.URL.Path, n))
 		select {
 		case r.notified <- req.URL.Path:

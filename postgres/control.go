@@ -27,12 +27,12 @@ WITH hook AS (
 	RETURNING id
 )
 UPDATE deliveries d SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
-FROM hook WHERE d.webhook_id = hook.id AND d.status = 'pending'
+FROM hook WHERE d.webhook_id = hook.id AND d.status = 'pending' AND d.id <> $4
 RETURNING d.id, d.event_id, '' AS event_type`
 
 // DisableIfFailing disables the webhook when its consecutive failures reached its limit, and
-// cancels its pending deliveries. disabled reports whether this call disabled it.
-func (s *Store) DisableIfFailing(ctx context.Context, webhookID string) (disabled bool, cancelled []DeliveryRef, err error) {
+// cancels its other pending deliveries. disabled reports whether this call disabled it.
+func (s *Store) DisableIfFailing(ctx context.Context, webhookID, exceptDelivery string) (disabled bool, cancelled []DeliveryRef, err error) {
 	var w struct {
 		Failures int `db:"consecutive_failures"`
 		Limit    int `db:"disable_after_failures"`
@@ -45,16 +45,18 @@ func (s *Store) DisableIfFailing(ctx context.Context, webhookID string) (disable
 		return false, nil, nil
 	}
 	reason := fmt.Sprintf("disabled after %d consecutive failed attempts", w.Failures)
-	return s.disable(ctx, webhookID, reason, false)
+	return s.disable(ctx, webhookID, exceptDelivery, reason, false)
 }
 
 // DisableWebhook disables an active webhook with a reason (e.g. the endpoint answered 410 Gone)
 // and cancels its pending deliveries.
-func (s *Store) DisableWebhook(ctx context.Context, webhookID, reason string) (disabled bool, cancelled []DeliveryRef, err error) {
-	return s.disable(ctx, webhookID, reason, true)
+func (s *Store) DisableWebhook(ctx context.Context, webhookID, exceptDelivery, reason string) (disabled bool, cancelled []DeliveryRef, err error) {
+	return s.disable(ctx, webhookID, exceptDelivery, reason, true)
 }
 
-func (s *Store) disable(ctx context.Context, webhookID, reason string, always bool) (bool, []DeliveryRef, error) {
+// disable cancels the webhook's pending deliveries but exceptDelivery (the one whose failure
+// disables it, which ends failed).
+func (s *Store) disable(ctx context.Context, webhookID, exceptDelivery, reason string, always bool) (bool, []DeliveryRef, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return false, nil, fmt.Errorf("disable webhook: %w", err)
@@ -69,7 +71,7 @@ func (s *Store) disable(ctx context.Context, webhookID, reason string, always bo
 		return false, nil, nil
 	}
 	refs := []DeliveryRef{}
-	if err := tx.SelectContext(ctx, &refs, disableSQL, webhookID, reason, always); err != nil {
+	if err := tx.SelectContext(ctx, &refs, disableSQL, webhookID, reason, always, exceptDelivery); err != nil {
 		return false, nil, fmt.Errorf("disable webhook: %w", err)
 	}
 	var status string

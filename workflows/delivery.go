@@ -99,7 +99,7 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 						MaximumInterval:    seconds(policy.MaxIntervalSeconds),
 						MaximumAttempts:    int32(policy.MaxAttempts - offset),
 						NonRetryableErrorTypes: []string{
-							activities.ErrGone, activities.ErrWebhookInactive, activities.ErrNotFound,
+							activities.ErrGone, activities.ErrWebhookInactive, activities.ErrDisabled, activities.ErrNotFound,
 						},
 					},
 				})

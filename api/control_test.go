@@ -1,0 +1,364 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/herald-webhooks/herald/workflows"
+)
+
+// policy is a retry policy in the API's shape.
+func policy(max int, initial, coef, maxInterval float64) map[string]any {
+	return map[string]any{"max_attempts": max, "initial_interval_seconds": initial,
+		"backoff_coefficient": coef, "max_interval_seconds": maxInterval}
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestRetryTiming(t *testing.T) {
+	e := newEnv(t)
+	e.directory()
+	r := newReceiver(t)
+	r.answer = func(path string, n int) int {
+		if path == "/later" && n == 1 {
+			return http.StatusServiceUnavailable
+		}
+		if path == "/later" {
+			return http.StatusOK
+		}
+		return http.StatusInternalServerError
+	}
+	r.header = func(path string, n int) http.Header {
+		if path == "/later" && n == 1 {
+			return http.Header{"Retry-After": {"2"}}
+		}
+		return nil
+	}
+	failing := e.createWebhook("/users/u_2", r.URL+"/failing", []string{"summary.completed"},
+		map[string]any{"retry": policy(3, 1, 2, 4)})
+	r.register("/failing", failing.Secret)
+	later := e.createWebhook("/organization/org_1", r.URL+"/later", []string{"summary.completed"},
+		map[string]any{"retry": policy(3, 0.2, 1, 5)})
+	r.register("/later", later.Secret)
+
+	e.mustDo(202, "POST", "/events", map[string]any{"id": e.ev("evt_timing"), "event": "summary.completed",
+		"user_id": "u_2", "data": map[string]any{"n": 1}}, nil)
+	e.mustDo(202, "POST", "/events", map[string]any{"id": e.ev("evt_later"), "event": "summary.completed",
+		"organization_id": "org_1", "data": map[string]any{"n": 2}}, nil)
+
+	t.Run("attempts follow the policy's intervals and stop at the attempt limit", func(t *testing.T) {
+		d := e.waitDeliveries(e.ev("evt_timing"), 1)[0]
+		if d.Status != "failed" || d.Attempts != 3 {
+			t.Fatalf("delivery %+v, want failed after 3 attempts", d)
+		}
+		time.Sleep(4500 * time.Millisecond) // a fourth attempt would come 4 s after the third
+		got := r.requests("/failing")
+		if len(got) != 3 {
+			t.Fatalf("receiver got %d requests, want 3", len(got))
+		}
+		// Temporal fires timers with about a second of granularity: a gap may be up to ~1 s late.
+		for i, want := range []float64{1, 2} {
+			gap := got[i+1].At.Sub(got[i].At).Seconds()
+			if gap < want-0.05 || gap > want+1.1 {
+				t.Errorf("gap after attempt %d = %.2fs, want %.1fs", i+1, gap, want)
+			}
+		}
+	})
+	t.Run("Retry-After on a 503 sets the next attempt's delay", func(t *testing.T) {
+		d := e.waitDeliveries(e.ev("evt_later"), 1)[0]
+		if d.Status != "succeeded" || d.Attempts != 2 {
+			t.Fatalf("delivery %+v, want succeeded on the second attempt", d)
+		}
+		got := r.requests("/later")
+		if gap := got[1].At.Sub(got[0].At).Seconds(); gap < 1.95 || gap > 3.2 {
+			t.Fatalf("second attempt came %.2fs after the first, want about 2s (Retry-After), not 0.2s", gap)
+		}
+	})
+}
+
+func TestGoneDisablesWebhook(t *testing.T) {
+	e := newEnv(t)
+	e.directory()
+	r := newReceiver(t)
+	r.answer = func(string, int) int { return http.StatusGone }
+	w := e.createWebhook("/users/u_2", r.URL+"/gone", []string{"summary.completed"},
+		map[string]any{"retry": policy(5, 0.1, 1, 0.1)})
+	e.mustDo(202, "POST", "/events", map[string]any{"id": e.ev("evt_gone"), "event": "summary.completed",
+		"user_id": "u_2", "data": map[string]any{}}, nil)
+	d := e.waitDeliveries(e.ev("evt_gone"), 1)[0]
+	if d.Status != "failed" || d.Attempts != 1 {
+		t.Fatalf("delivery %+v, want failed after one attempt", d)
+	}
+	var got struct {
+		Status         string `db:"status"`
+		DisabledReason string `db:"disabled_reason"`
+	}
+	if err := e.store.DB().Get(&got, `SELECT status, disabled_reason FROM webhooks WHERE id = $1`, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != "disabled" || got.DisabledReason == "" {
+		t.Fatalf("webhook %+v, want disabled with a reason", got)
+	}
+}
+
+func TestAutoDisable(t *testing.T) {
+	e := newEnv(t)
+	e.directory()
+	r := newReceiver(t)
+	var mu sync.Mutex
+	healthy := false
+	r.answer = func(string, int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		if healthy {
+			return http.StatusOK
+		}
+		return http.StatusInternalServerError
+	}
+	// Each delivery fails once and then waits a minute to retry: the third failed attempt
+	// disables the webhook while the first two deliveries are still pending.
+	w := e.createWebhook("/users/u_2", r.URL+"/down", []string{"summary.completed"},
+		map[string]any{"retry": policy(3, 60, 1, 60)})
+	if _, err := e.store.DB().Exec(`UPDATE webhooks SET disable_after_failures = 3 WHERE id = $1`, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 3 {
+		id := e.ev("evt_down_" + itoa(i))
+		ids = append(ids, id)
+		e.mustDo(202, "POST", "/events", map[string]any{"id": id, "event": "summary.completed", "user_id": "u_2",
+			"data": map[string]any{"i": i}}, nil)
+		waitFor(t, "an attempt", 10*time.Second, func() bool { return len(r.requests("/down")) == i+1 })
+	}
+	var status, reason string
+	waitFor(t, "the webhook to be disabled", 20*time.Second, func() bool {
+		_ = e.store.DB().QueryRow(`SELECT status, disabled_reason FROM webhooks WHERE id = $1`, w.ID).Scan(&status, &reason)
+		return status == "disabled"
+	})
+	if reason == "" {
+		t.Fatal("a disabled webhook must say why")
+	}
+	for i, id := range ids {
+		want := "cancelled" // pending when the webhook was disabled
+		if i == 2 {
+			want = "failed" // its failure disabled the webhook
+		}
+		if d := e.waitDeliveries(id, 1)[0]; d.Status != want || d.Attempts != 1 {
+			t.Fatalf("delivery %d: %+v, want %s after one attempt", i, d, want)
+		}
+	}
+	for _, id := range ids[:2] {
+		wid := workflows.DeliveryWorkflowID(id, w.ID)
+		waitFor(t, "the pending delivery's workflow to close", 10*time.Second, func() bool {
+			d, err := stack.Client.DescribeWorkflowExecution(context.Background(), wid, "")
+			return err == nil && d.GetWorkflowExecutionInfo().GetCloseTime() != nil
+		})
+	}
+	if got := len(r.requests("/down")); got != 3 {
+		t.Fatalf("receiver got %d requests, want 3", got)
+	}
+
+	t.Run("no new deliveries while disabled", func(t *testing.T) {
+		id := e.ev("evt_while_disabled")
+		e.mustDo(202, "POST", "/events", map[string]any{"id": id, "event": "summary.completed", "user_id": "u_2",
+			"data": map[string]any{}}, nil)
+		time.Sleep(time.Second)
+		var ev struct {
+			Deliveries []delivery `json:"deliveries"`
+		}
+		e.mustDo(200, "GET", "/events/"+id, nil, &ev)
+		if len(ev.Deliveries) != 0 {
+			t.Fatalf("a disabled webhook got deliveries %+v", ev.Deliveries)
+		}
+	})
+	t.Run("activating it again resumes new deliveries", func(t *testing.T) {
+		mu.Lock()
+		healthy = true
+		mu.Unlock()
+		e.mustDo(200, "POST", "/webhooks/"+w.ID+"/activate", nil, nil)
+		id := e.ev("evt_after_activate")
+		e.mustDo(202, "POST", "/events", map[string]any{"id": id, "event": "summary.completed", "user_id": "u_2",
+			"data": map[string]any{}}, nil)
+		if d := e.waitDeliveries(id, 1)[0]; d.Status != "succeeded" {
+			t.Fatalf("delivery after activation %+v", d)
+		}
+	})
+}
+
+func TestRedeliverAndReplay(t *testing.T) {
+	e := newEnv(t)
+	e.directory()
+	r := newReceiver(t)
+	var mu sync.Mutex
+	healthy := false
+	r.answer = func(string, int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		if healthy {
+			return http.StatusOK
+		}
+		return http.StatusInternalServerError
+	}
+	one := e.createWebhook("/users/u_2", r.URL+"/one", []string{"summary.completed"},
+		map[string]any{"retry": policy(1, 1, 1, 1)})
+	r.register("/one", one.Secret)
+	many := e.createWebhook("/users/u_2", r.URL+"/many", []string{"recording.created"},
+		map[string]any{"retry": policy(1, 1, 1, 1)})
+	r.register("/many", many.Secret)
+	for _, id := range []string{one.ID, many.ID} { // fifty failures must not disable them here
+		if _, err := e.store.DB().Exec(`UPDATE webhooks SET disable_after_failures = 0 WHERE id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	e.mustDo(202, "POST", "/events", map[string]any{"id": e.ev("evt_redeliver"), "event": "summary.completed",
+		"user_id": "u_2", "data": map[string]any{"n": 1}}, nil)
+	failed := e.waitDeliveries(e.ev("evt_redeliver"), 1)[0]
+	if failed.Status != "failed" {
+		t.Fatalf("delivery %+v, want failed", failed)
+	}
+	const n = 50
+	for i := range n {
+		e.mustDo(202, "POST", "/events", map[string]any{"id": e.ev("evt_replay_" + itoa(i)), "event": "recording.created",
+			"user_id": "u_2", "data": map[string]any{"i": i}}, nil)
+	}
+	for i := range n {
+		e.waitDeliveries(e.ev("evt_replay_"+itoa(i)), 1)
+	}
+	mu.Lock()
+	healthy = true
+	mu.Unlock()
+
+	t.Run("a failed delivery redelivered manually succeeds and both runs are in the log", func(t *testing.T) {
+		var out struct {
+			WorkflowID string `json:"workflow_id"`
+		}
+		e.mustDo(202, "POST", "/deliveries/"+failed.ID+"/redeliver", nil, &out)
+		var d delivery
+		waitFor(t, "the redelivery", 20*time.Second, func() bool {
+			e.mustDo(200, "GET", "/deliveries/"+failed.ID, nil, &d)
+			return d.Status == "succeeded"
+		})
+		if len(d.AttemptLog) != 2 || d.AttemptLog[0].Trigger != "auto" || d.AttemptLog[1].Trigger != "manual" ||
+			*d.AttemptLog[1].StatusCode != 200 {
+			t.Fatalf("attempt log %+v, want an auto attempt then a manual 200", d.AttemptLog)
+		}
+		got := r.requests("/one")
+		if len(got) != 2 || !got[1].Verified || got[1].WebhookID != e.ev("evt_redeliver") ||
+			string(got[1].Body) != string(got[0].Body) {
+			t.Fatalf("redelivery did not resend the same signed message: %d requests", len(got))
+		}
+		if out.WorkflowID == workflows.DeliveryWorkflowID(failed.EventID, failed.WebhookID) {
+			t.Fatal("the redelivery reused the delivery's workflow ID")
+		}
+	})
+	t.Run("a pending delivery cannot be redelivered", func(t *testing.T) {
+		if _, err := e.store.DB().Exec(`UPDATE deliveries SET status = 'pending' WHERE id = $1`, failed.ID); err != nil {
+			t.Fatal(err)
+		}
+		defer e.store.DB().Exec(`UPDATE deliveries SET status = 'succeeded' WHERE id = $1`, failed.ID)
+		if code := e.do("POST", "/deliveries/"+failed.ID+"/redeliver", nil, nil); code != 409 {
+			t.Fatalf("redeliver of a pending delivery: %d, want 409", code)
+		}
+	})
+	t.Run("replay of 50 failed deliveries redelivers each once", func(t *testing.T) {
+		var rp struct {
+			ID string `json:"id"`
+		}
+		e.mustDo(202, "POST", "/webhooks/"+many.ID+"/replay", map[string]any{"status": []string{"failed"}}, &rp)
+		var progress struct {
+			State    string `json:"state"`
+			Progress struct {
+				Found, Started, Succeeded, Failed int
+				Done                              bool
+			} `json:"progress"`
+		}
+		waitFor(t, "the replay", 60*time.Second, func() bool {
+			e.mustDo(200, "GET", "/replays/"+rp.ID, nil, &progress)
+			return progress.State == "completed"
+		})
+		p := progress.Progress
+		if p.Found != n || p.Started != n || p.Succeeded != n || p.Failed != 0 {
+			t.Fatalf("progress %+v, want %d found, started and succeeded", p, n)
+		}
+		perEvent := map[string]int{}
+		for _, g := range r.requests("/many") {
+			if !g.Verified {
+				t.Fatal("a replayed request did not verify")
+			}
+			perEvent[g.WebhookID]++
+		}
+		if len(perEvent) != n {
+			t.Fatalf("receiver saw %d events, want %d", len(perEvent), n)
+		}
+		for id, c := range perEvent {
+			if c != 2 {
+				t.Fatalf("event %s was sent %d times, want 2 (the failed attempt and one replay)", id, c)
+			}
+		}
+		var left int
+		if err := e.store.DB().Get(&left, `SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND status <> 'succeeded'`, many.ID); err != nil {
+			t.Fatal(err)
+		}
+		if left != 0 {
+			t.Fatalf("%d deliveries not succeeded after the replay", left)
+		}
+	})
+	t.Run("bad replay requests are refused", func(t *testing.T) {
+		if code := e.do("POST", "/webhooks/"+many.ID+"/replay", map[string]any{"status": []string{"pending"}}, nil); code != 422 {
+			t.Fatalf("replay of pending: %d, want 422", code)
+		}
+		if code := e.do("POST", "/webhooks/"+many.ID+"/replay", map[string]any{"since": "2026-02-02T00:00:00Z",
+			"until": "2026-01-01T00:00:00Z"}, nil); code != 422 {
+			t.Fatalf("replay with until before since: %d, want 422", code)
+		}
+	})
+}
+
+func TestDeliveryStateQuery(t *testing.T) {
+	e := newEnv(t)
+	e.directory()
+	r := newReceiver(t)
+	r.answer = func(string, int) int { return http.StatusBadGateway }
+	w := e.createWebhook("/users/u_2", r.URL+"/bad", []string{"summary.completed"},
+		map[string]any{"retry": policy(5, 0.3, 1, 0.3)})
+	id := e.ev("evt_query")
+	e.mustDo(202, "POST", "/events", map[string]any{"id": id, "event": "summary.completed", "user_id": "u_2",
+		"data": map[string]any{}}, nil)
+	wid := workflows.DeliveryWorkflowID(id, w.ID)
+	var st workflows.DeliveryState
+	waitFor(t, "three failed attempts in the state query", 30*time.Second, func() bool {
+		v, err := stack.Client.QueryWorkflow(context.Background(), wid, "", workflows.QueryState)
+		if err != nil || v.Get(&st) != nil {
+			return false
+		}
+		return st.Attempt >= 3
+	})
+	if st.LastStatusCode != 502 || st.LastError == "" || st.Status != "pending" && st.Status != "failed" {
+		t.Fatalf("state %+v, want the last 502 and its error", st)
+	}
+	if st.Status == "pending" && st.NextAttemptAt == nil {
+		t.Fatalf("state %+v: a pending delivery must say when it retries", st)
+	}
+}
+
+func itoa(i int) string {
+	const digits = "0123456789"
+	if i < 10 {
+		return digits[i : i+1]
+	}
+	return itoa(i/10) + digits[i%10:i%10+1]
+}
