@@ -316,7 +316,9 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 		return nil, temporal.NewNonRetryableApplicationError("endpoint answered 410 Gone", ErrGone, nil, failed)
 	}
 	log.Info("attempt failed", "error_kind", out.Attempt.ErrorKind)
-	if a.disable(ctx, t, func() (bool, []postgres.DeliveryRef, error) { return a.Store.DisableIfFailing(ctx, t.WebhookID, t.DeliveryID) }) {
+	if a.disable(ctx, t, func() (bool, []postgres.DeliveryRef, error) {
+		return a.Store.DisableIfFailing(ctx, t.WebhookID, t.DeliveryID)
+	}) {
 		return nil, temporal.NewNonRetryableApplicationError("webhook disabled after consecutive failures",
 			ErrDisabled, nil, failed)
 	}

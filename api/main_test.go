@@ -237,7 +237,7 @@ type receiver struct {
 	mu       sync.Mutex
 	secrets  map[string]string // path -> secret
 	got      map[string][]received
-	answer   func(path string, n int) int // status to answer for the n-th request (1-based) on path
+	answer   func(path string, n int) int         // status to answer for the n-th request (1-based) on path
 	header   func(path string, n int) http.Header // extra answer headers, optional
 	notified chan string
 }
