@@ -1,12 +1,15 @@
 // Package workflows holds Herald's Temporal workflows and the one place that names their task
 // queue, IDs, inputs and search attributes, so that API, starter and worker agree.
 //
-// An event workflow (ID "event/<event id>") resolves the event's destinations with one
+// An event workflow (ID "event/<event id>") resolves the event's destinations with one local
 // activity and starts one delivery workflow per webhook (ID "delivery/<event id>/<webhook id>")
 // with the ABANDON parent-close policy: it waits until each child has started, not until it
 // ends, so a destination that retries for a day keeps only its own workflow open. A delivery
-// workflow runs the deliver activity under a retry policy built from the webhook's settings and
-// records the final status. Workflows carry IDs only; activities load payloads and secrets.
+// workflow makes its first attempt as a local activity and any further ones as an activity
+// under a retry policy built from the webhook's settings, then records the final status. A
+// redelivery ("redeliver/<delivery id>/<run>") is a delivery workflow with trigger manual; a
+// replay workflow ("replay/<replay id>") runs redeliveries as children. Workflows carry IDs
+// only; activities load payloads and secrets.
 package workflows
 
 import (
