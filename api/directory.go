@@ -63,77 +63,59 @@ func (d *directoryCheck) maxLen(field, v string, n int) {
 	}
 }
 
-func (s *Server) putUser(c *gin.Context) {
-	var u postgres.User
-	if err := decodeJSON(c, &u); err != nil {
+// putDirectory is the PUT of a directory entry: decode the body, let fill take the ids from
+// the path and check the fields, save, answer the entry.
+func putDirectory[T any](s *Server, c *gin.Context, what string, fill func(*T, *directoryCheck), save func(context.Context, T) error) {
+	var v T
+	if err := decodeJSON(c, &v); err != nil {
 		s.writeError(c, err)
 		return
 	}
-	u.ID = c.Param("id")
 	var d directoryCheck
-	d.id("id", u.ID)
-	if u.Email != "" {
-		if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email || len(u.Email) > 320 {
-			d.add("email", "must be an email address like ada@example.com")
+	fill(&v, &d)
+	if err := d.err(what); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := save(c.Request.Context(), v); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.PureJSON(http.StatusOK, v)
+}
+
+func (s *Server) putUser(c *gin.Context) {
+	putDirectory(s, c, "the user", func(u *postgres.User, d *directoryCheck) {
+		u.ID = c.Param("id")
+		d.id("id", u.ID)
+		if u.Email != "" {
+			if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email || len(u.Email) > 320 {
+				d.add("email", "must be an email address like ada@example.com")
+			}
 		}
-	}
-	d.maxLen("name", u.Name, 200)
-	if err := d.err("the user"); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	if err := s.Store.UpsertUser(c.Request.Context(), u); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.PureJSON(http.StatusOK, u)
+		d.maxLen("name", u.Name, 200)
+	}, s.Store.UpsertUser)
 }
 
 func (s *Server) putOrganization(c *gin.Context) {
-	var o postgres.Organization
-	if err := decodeJSON(c, &o); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	o.ID = c.Param("id")
-	var d directoryCheck
-	d.id("id", o.ID)
-	d.maxLen("name", o.Name, 200)
-	if err := d.err("the organization"); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	if err := s.Store.UpsertOrganization(c.Request.Context(), o); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.PureJSON(http.StatusOK, o)
+	putDirectory(s, c, "the organization", func(o *postgres.Organization, d *directoryCheck) {
+		o.ID = c.Param("id")
+		d.id("id", o.ID)
+		d.maxLen("name", o.Name, 200)
+	}, s.Store.UpsertOrganization)
 }
 
 func (s *Server) putMember(c *gin.Context) {
-	var m postgres.Membership
-	if err := decodeJSON(c, &m); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	m.OrganizationID, m.UserID = c.Param("id"), c.Param("userId")
-	var d directoryCheck
-	d.id("id", m.OrganizationID)
-	d.id("userId", m.UserID)
-	switch m.Role {
-	case "owner", "admin", "member":
-	default:
-		d.add("role", "must be owner, admin or member")
-	}
-	if err := d.err("the membership"); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	if err := s.Store.UpsertMembership(c.Request.Context(), m); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.PureJSON(http.StatusOK, m)
+	putDirectory(s, c, "the membership", func(m *postgres.Membership, d *directoryCheck) {
+		m.OrganizationID, m.UserID = c.Param("id"), c.Param("userId")
+		d.id("id", m.OrganizationID)
+		d.id("userId", m.UserID)
+		switch m.Role {
+		case "owner", "admin", "member":
+		default:
+			d.add("role", "must be owner, admin or member")
+		}
+	}, s.Store.UpsertMembership)
 }
 
 // deleteDirectory answers the DELETE of the user or organization in the path: 204, or 404.

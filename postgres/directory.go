@@ -3,9 +3,8 @@ package postgres
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"fmt"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/herald-webhooks/herald"
 )
@@ -38,40 +37,36 @@ WHERE id = $1 AND deleted_at IS NULL`
 // its personal webhooks are deleted (their pending deliveries cancelled, their logs kept) and
 // its email and name are cleared. An unknown or already deleted user is a not_found error.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("delete user: %w", err)
-	}
-	defer tx.Rollback()
-	if err := deleteOne(ctx, tx, "user", deleteUserSQL, id); err != nil {
-		return err
-	}
-	for _, q := range []string{
+	return s.deleteOwner(ctx, "user", deleteUserSQL, Owner{UserID: id},
 		`DELETE FROM memberships WHERE user_id = $1`,
-		`UPDATE user_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`,
-	} {
-		if _, err := tx.ExecContext(ctx, q, id); err != nil {
-			return fmt.Errorf("delete user: %w", err)
-		}
-	}
-	if err := retireWebhooks(ctx, tx, Owner{UserID: id}); err != nil {
-		return err
-	}
-	return tx.Commit()
+		`UPDATE user_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`)
 }
 
-// deleteOne runs a statement that must change exactly one row of what.
-func deleteOne(ctx context.Context, tx *sqlx.Tx, what, query string, args ...any) error {
-	res, err := tx.ExecContext(ctx, query, args...)
+// deleteOwner marks a user or organization deleted with deleteSQL, runs the cleanup
+// statements on its id and retires its webhooks, in one transaction.
+func (s *Store) deleteOwner(ctx context.Context, what, deleteSQL string, owner Owner, cleanup ...string) error {
+	id := owner.UserID + owner.OrganizationID
+	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", what, err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, deleteSQL, id)
+	if err != nil {
 		return fmt.Errorf("delete %s: %w", what, err)
-	} else if n == 0 {
-		return herald.Errorf(herald.ENotFound, "%s not found", what)
 	}
-	return nil
+	if err := changedARow(res, what); err != nil {
+		return err
+	}
+	for _, q := range cleanup {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return fmt.Errorf("delete %s: %w", what, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, retireWebhooksSQL, owner.UserID, owner.OrganizationID); err != nil {
+		return fmt.Errorf("delete %s's webhooks: %w", what, err)
+	}
+	return tx.Commit()
 }
 
 // retireWebhooksSQL deletes an owner's webhooks and cancels their pending deliveries: a
@@ -84,13 +79,6 @@ WITH gone AS (
 )
 UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
 WHERE status = 'pending' AND webhook_id IN (SELECT id FROM gone)`
-
-func retireWebhooks(ctx context.Context, tx *sqlx.Tx, owner Owner) error {
-	if _, err := tx.ExecContext(ctx, retireWebhooksSQL, owner.UserID, owner.OrganizationID); err != nil {
-		return fmt.Errorf("delete owner's webhooks: %w", err)
-	}
-	return nil
-}
 
 const upsertOrganizationSQL = `
 INSERT INTO organizations (id, name) VALUES ($1, $2)
@@ -119,21 +107,8 @@ WHERE id = $1 AND deleted_at IS NULL`
 // webhooks are deleted (their pending deliveries cancelled, their logs kept). An unknown or
 // already deleted organization is a not_found error.
 func (s *Store) DeleteOrganization(ctx context.Context, id string) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("delete organization: %w", err)
-	}
-	defer tx.Rollback()
-	if err := deleteOne(ctx, tx, "organization", deleteOrganizationSQL, id); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE organization_id = $1`, id); err != nil {
-		return fmt.Errorf("delete organization: %w", err)
-	}
-	if err := retireWebhooks(ctx, tx, Owner{OrganizationID: id}); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.deleteOwner(ctx, "organization", deleteOrganizationSQL, Owner{OrganizationID: id},
+		`DELETE FROM memberships WHERE organization_id = $1`)
 }
 
 const upsertMembershipSQL = `
@@ -158,12 +133,7 @@ func (s *Store) UpsertMembership(ctx context.Context, m Membership) error {
 		}
 		return fmt.Errorf("upsert membership: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("upsert membership: %w", err)
-	} else if n == 0 {
-		return herald.Errorf(herald.ENotFound, "organization or user not found")
-	}
-	return nil
+	return changedARow(res, "organization or user")
 }
 
 // DeleteMembership removes a user from an organization; no such membership is a not_found error.
@@ -173,10 +143,17 @@ func (s *Store) DeleteMembership(ctx context.Context, organizationID, userID str
 	if err != nil {
 		return fmt.Errorf("delete membership: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("delete membership: %w", err)
-	} else if n == 0 {
-		return herald.Errorf(herald.ENotFound, "membership not found")
+	return changedARow(res, "membership")
+}
+
+// changedARow is a not_found error naming what when a statement changed no row.
+func changedARow(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n == 0 {
+		return herald.Errorf(herald.ENotFound, "%s not found", what)
 	}
 	return nil
 }
