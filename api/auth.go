@@ -40,10 +40,10 @@ const (
 func (s *Server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.GetHeader("Authorization")
-		token, ok := strings.CutPrefix(h, "Bearer ")
+		scheme, token, _ := strings.Cut(h, " ")
 		token = strings.TrimSpace(token)
-		if !ok || token == "" {
-			s.writeError(c, herald.Errorf(herald.EUnauthorized, "missing bearer token in the Authorization header"))
+		if !strings.EqualFold(scheme, "Bearer") || token == "" {
+			s.unauthorized(c, "missing bearer token in the Authorization header")
 			return
 		}
 		p, valid, err := s.Store.PrincipalOf(c.Request.Context(), token)
@@ -52,12 +52,18 @@ func (s *Server) authenticate() gin.HandlerFunc {
 			return
 		}
 		if !valid {
-			s.writeError(c, herald.Errorf(herald.EUnauthorized, "invalid, expired or revoked key or token"))
+			s.unauthorized(c, "invalid, expired or revoked key or token")
 			return
 		}
 		c.Set(principalKey, principal{Admin: p.Admin, UserID: p.UserID})
 		c.Next()
 	}
+}
+
+// unauthorized answers 401 with the challenge RFC 6750 asks for.
+func (s *Server) unauthorized(c *gin.Context, msg string) {
+	c.Header("WWW-Authenticate", `Bearer realm="herald"`)
+	s.writeError(c, herald.Errorf(herald.EUnauthorized, "%s", msg))
 }
 
 // adminOnly refuses a caller that is not the backend (an admin key) with 403.
