@@ -31,7 +31,9 @@ type Server struct {
 }
 
 // Handler returns the API's HTTP handler.
-func (s *Server) Handler() http.Handler {
+func (s *Server) Handler() http.Handler { return s.engine() }
+
+func (s *Server) engine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -44,10 +46,11 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/readyz", s.readyz)
 
 	v1 := r.Group("/api/v1", s.authenticate())
-	s.catalogRoutes(v1)
+	s.catalogRoutes(v1.Group("", s.adminForWrites()))
 	s.directoryRoutes(v1)
+	s.tokenRoutes(v1)
 	s.webhookRoutes(v1)
-	s.eventRoutes(v1)
+	s.eventRoutes(v1.Group("", s.adminOnly()))
 	s.deliveryRoutes(v1)
 	s.controlRoutes(v1)
 	return r

@@ -16,7 +16,11 @@ func (s *Server) deliveryRoutes(g *gin.RouterGroup) {
 
 func (s *Server) listDeliveries(c *gin.Context) {
 	ctx := c.Request.Context()
-	if _, err := s.Store.Webhook(ctx, c.Param("id")); err != nil {
+	w, err := s.Store.Webhook(ctx, c.Param("id"))
+	if err == nil {
+		err = s.authorizeOwner(c, postgres.Owner{UserID: w.UserID, OrganizationID: w.OrganizationID}, read)
+	}
+	if err != nil {
 		s.writeError(c, err)
 		return
 	}
@@ -49,6 +53,12 @@ func (s *Server) listDeliveries(c *gin.Context) {
 
 func (s *Server) getDelivery(c *gin.Context) {
 	d, err := s.Store.Delivery(c.Request.Context(), c.Param("id"))
+	if err == nil {
+		var owner postgres.Owner
+		if owner, err = s.Store.WebhookOwner(c.Request.Context(), d.WebhookID); err == nil {
+			err = s.authorizeOwner(c, owner, read)
+		}
+	}
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/mail"
 	"regexp"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -11,10 +13,17 @@ import (
 	"github.com/herald-webhooks/herald/postgres"
 )
 
+// directoryRoutes are the backend's sync of its users, organizations and memberships; they
+// need an admin key. A DELETE of a user or an organization deletes its webhooks (pending
+// deliveries cancelled, logs kept) and memberships, and a user's tokens are revoked.
 func (s *Server) directoryRoutes(g *gin.RouterGroup) {
+	g = g.Group("", s.adminOnly())
 	g.PUT("/users/:id", s.putUser)
+	g.DELETE("/users/:id", s.deleteDirectory(s.Store.DeleteUser))
 	g.PUT("/organizations/:id", s.putOrganization)
+	g.DELETE("/organizations/:id", s.deleteDirectory(s.Store.DeleteOrganization))
 	g.PUT("/organizations/:id/members/:userId", s.putMember)
+	g.DELETE("/organizations/:id/members/:userId", s.deleteMember)
 }
 
 // idPattern is what the backend's ids (users, organizations, event types) may look like.
@@ -28,15 +37,43 @@ func validID(field, id string) error {
 	return nil
 }
 
-// putDirectory is a PUT of a directory entry (user or organization) whose id is in the path.
-func putDirectory[T any](s *Server, c *gin.Context, id func(*T) *string, save func(context.Context, T) error) {
+// directoryCheck collects the field errors of a directory request.
+type directoryCheck []herald.ErrorDetail
+
+func (d *directoryCheck) add(field, msg string) {
+	*d = append(*d, herald.ErrorDetail{Field: field, Message: msg})
+}
+
+func (d directoryCheck) err(what string) error {
+	if len(d) == 0 {
+		return nil
+	}
+	return &herald.Error{Code: herald.EInvalid, Message: what + " is not valid", Details: d}
+}
+
+func (d *directoryCheck) id(field, id string) {
+	if !idPattern.MatchString(id) {
+		d.add(field, "1-200 characters: letters, digits and . _ : @ -")
+	}
+}
+
+func (d *directoryCheck) maxLen(field, v string, n int) {
+	if len(v) > n {
+		d.add(field, "must be at most "+strconv.Itoa(n)+" characters")
+	}
+}
+
+// putDirectory is the PUT of a directory entry: decode the body, let fill take the ids from
+// the path and check the fields, save, answer the entry.
+func putDirectory[T any](s *Server, c *gin.Context, what string, fill func(*T, *directoryCheck), save func(context.Context, T) error) {
 	var v T
 	if err := decodeJSON(c, &v); err != nil {
 		s.writeError(c, err)
 		return
 	}
-	*id(&v) = c.Param("id")
-	if err := validID("id", *id(&v)); err != nil {
+	var d directoryCheck
+	fill(&v, &d)
+	if err := d.err(what); err != nil {
 		s.writeError(c, err)
 		return
 	}
@@ -48,30 +85,54 @@ func putDirectory[T any](s *Server, c *gin.Context, id func(*T) *string, save fu
 }
 
 func (s *Server) putUser(c *gin.Context) {
-	putDirectory(s, c, func(u *postgres.User) *string { return &u.ID }, s.Store.UpsertUser)
+	putDirectory(s, c, "the user", func(u *postgres.User, d *directoryCheck) {
+		u.ID = c.Param("id")
+		d.id("id", u.ID)
+		if u.Email != "" {
+			if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email || len(u.Email) > 320 {
+				d.add("email", "must be an email address like ada@example.com")
+			}
+		}
+		d.maxLen("name", u.Name, 200)
+	}, s.Store.UpsertUser)
 }
 
 func (s *Server) putOrganization(c *gin.Context) {
-	putDirectory(s, c, func(o *postgres.Organization) *string { return &o.ID }, s.Store.UpsertOrganization)
+	putDirectory(s, c, "the organization", func(o *postgres.Organization, d *directoryCheck) {
+		o.ID = c.Param("id")
+		d.id("id", o.ID)
+		d.maxLen("name", o.Name, 200)
+	}, s.Store.UpsertOrganization)
 }
 
 func (s *Server) putMember(c *gin.Context) {
-	var m postgres.Membership
-	if err := decodeJSON(c, &m); err != nil {
+	putDirectory(s, c, "the membership", func(m *postgres.Membership, d *directoryCheck) {
+		m.OrganizationID, m.UserID = c.Param("id"), c.Param("userId")
+		d.id("id", m.OrganizationID)
+		d.id("userId", m.UserID)
+		switch m.Role {
+		case "owner", "admin", "member":
+		default:
+			d.add("role", "must be owner, admin or member")
+		}
+	}, s.Store.UpsertMembership)
+}
+
+// deleteDirectory answers the DELETE of the user or organization in the path: 204, or 404.
+func (s *Server) deleteDirectory(del func(ctx context.Context, id string) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := del(c.Request.Context(), c.Param("id")); err != nil {
+			s.writeError(c, err)
+			return
+		}
+		c.Status(http.StatusNoContent)
+	}
+}
+
+func (s *Server) deleteMember(c *gin.Context) {
+	if err := s.Store.DeleteMembership(c.Request.Context(), c.Param("id"), c.Param("userId")); err != nil {
 		s.writeError(c, err)
 		return
 	}
-	m.OrganizationID, m.UserID = c.Param("id"), c.Param("userId")
-	switch m.Role {
-	case "owner", "admin", "member":
-	default:
-		s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "invalid role",
-			Details: []herald.ErrorDetail{{Field: "role", Message: "must be owner, admin or member"}}})
-		return
-	}
-	if err := s.Store.UpsertMembership(c.Request.Context(), m); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.PureJSON(http.StatusOK, m)
+	c.Status(http.StatusNoContent)
 }

@@ -61,6 +61,10 @@ func (s *Server) createWebhook(sc scope) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		owner := sc.owner(c)
+		if err := s.authorizeOwner(c, owner, write); err != nil {
+			s.writeError(c, err)
+			return
+		}
 		if err := s.ownerExists(c, sc); err != nil {
 			s.writeError(c, err)
 			return
@@ -205,6 +209,10 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest) (*herald.Web
 
 func (s *Server) listWebhooks(sc scope) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if err := s.authorizeOwner(c, sc.owner(c), read); err != nil {
+			s.writeError(c, err)
+			return
+		}
 		if err := s.ownerExists(c, sc); err != nil {
 			s.writeError(c, err)
 			return

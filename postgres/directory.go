@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"fmt"
 
 	"github.com/herald-webhooks/herald"
@@ -10,7 +11,7 @@ import (
 
 const upsertUserSQL = `
 INSERT INTO users (id, email, name) VALUES ($1, $2, $3)
-ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name, updated_at = now()`
+ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name, deleted_at = NULL, updated_at = now()`
 
 // User is a backend user as synced into Herald's directory.
 type User struct {
@@ -19,7 +20,8 @@ type User struct {
 	Name  string `db:"name" json:"name"`
 }
 
-// UpsertUser creates or replaces a user.
+// UpsertUser creates or replaces a user; a deleted user comes back without its former
+// memberships, tokens and webhooks.
 func (s *Store) UpsertUser(ctx context.Context, u User) error {
 	if _, err := s.db.ExecContext(ctx, upsertUserSQL, u.ID, u.Email, u.Name); err != nil {
 		return fmt.Errorf("upsert user: %w", err)
@@ -27,9 +29,60 @@ func (s *Store) UpsertUser(ctx context.Context, u User) error {
 	return nil
 }
 
+const deleteUserSQL = `
+UPDATE users SET deleted_at = now(), email = '', name = '', updated_at = now()
+WHERE id = $1 AND deleted_at IS NULL`
+
+// DeleteUser removes a user from the directory: its memberships go, its tokens are revoked,
+// its personal webhooks are deleted (their pending deliveries cancelled, their logs kept) and
+// its email and name are cleared. An unknown or already deleted user is a not_found error.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	return s.deleteOwner(ctx, "user", deleteUserSQL, Owner{UserID: id},
+		`DELETE FROM memberships WHERE user_id = $1`,
+		`UPDATE user_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`)
+}
+
+// deleteOwner marks a user or organization deleted with deleteSQL, runs the cleanup
+// statements on its id and retires its webhooks, in one transaction.
+func (s *Store) deleteOwner(ctx context.Context, what, deleteSQL string, owner Owner, cleanup ...string) error {
+	id := owner.UserID + owner.OrganizationID
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", what, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, deleteSQL, id)
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", what, err)
+	}
+	if err := changedARow(res, what); err != nil {
+		return err
+	}
+	for _, q := range cleanup {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return fmt.Errorf("delete %s: %w", what, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, retireWebhooksSQL, owner.UserID, owner.OrganizationID); err != nil {
+		return fmt.Errorf("delete %s's webhooks: %w", what, err)
+	}
+	return tx.Commit()
+}
+
+// retireWebhooksSQL deletes an owner's webhooks and cancels their pending deliveries: a
+// delivery workflow that wakes up for its next attempt finds the delivery finished and stops.
+const retireWebhooksSQL = `
+WITH gone AS (
+    UPDATE webhooks SET deleted_at = now(), updated_at = now()
+    WHERE deleted_at IS NULL AND (($1 <> '' AND user_id = $1) OR ($2 <> '' AND organization_id = $2))
+    RETURNING id
+)
+UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
+WHERE status = 'pending' AND webhook_id IN (SELECT id FROM gone)`
+
 const upsertOrganizationSQL = `
 INSERT INTO organizations (id, name) VALUES ($1, $2)
-ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()`
+ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, deleted_at = NULL, updated_at = now()`
 
 // Organization is a backend organization as synced into Herald's directory.
 type Organization struct {
@@ -37,7 +90,8 @@ type Organization struct {
 	Name string `db:"name" json:"name"`
 }
 
-// UpsertOrganization creates or replaces an organization.
+// UpsertOrganization creates or replaces an organization; a deleted organization comes back
+// without its former members and webhooks.
 func (s *Store) UpsertOrganization(ctx context.Context, o Organization) error {
 	if _, err := s.db.ExecContext(ctx, upsertOrganizationSQL, o.ID, o.Name); err != nil {
 		return fmt.Errorf("upsert organization: %w", err)
@@ -45,8 +99,22 @@ func (s *Store) UpsertOrganization(ctx context.Context, o Organization) error {
 	return nil
 }
 
+const deleteOrganizationSQL = `
+UPDATE organizations SET deleted_at = now(), name = '', updated_at = now()
+WHERE id = $1 AND deleted_at IS NULL`
+
+// DeleteOrganization removes an organization from the directory: its memberships go and its
+// webhooks are deleted (their pending deliveries cancelled, their logs kept). An unknown or
+// already deleted organization is a not_found error.
+func (s *Store) DeleteOrganization(ctx context.Context, id string) error {
+	return s.deleteOwner(ctx, "organization", deleteOrganizationSQL, Owner{OrganizationID: id},
+		`DELETE FROM memberships WHERE organization_id = $1`)
+}
+
 const upsertMembershipSQL = `
-INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3)
+INSERT INTO memberships (organization_id, user_id, role)
+SELECT o.id, u.id, $3 FROM organizations o, users u
+WHERE o.id = $1 AND o.deleted_at IS NULL AND u.id = $2 AND u.deleted_at IS NULL
 ON CONFLICT (organization_id, user_id) DO UPDATE SET role = EXCLUDED.role, updated_at = now()`
 
 // Membership is a user's role in an organization.
@@ -58,11 +126,34 @@ type Membership struct {
 
 // UpsertMembership sets a user's role in an organization; both must exist.
 func (s *Store) UpsertMembership(ctx context.Context, m Membership) error {
-	if _, err := s.db.ExecContext(ctx, upsertMembershipSQL, m.OrganizationID, m.UserID, m.Role); err != nil {
-		if isForeignKeyViolation(err) {
+	res, err := s.db.ExecContext(ctx, upsertMembershipSQL, m.OrganizationID, m.UserID, m.Role)
+	if err != nil {
+		if isForeignKeyViolation(err) { // deleted by a concurrent request
 			return herald.Errorf(herald.ENotFound, "organization or user not found")
 		}
 		return fmt.Errorf("upsert membership: %w", err)
+	}
+	return changedARow(res, "organization or user")
+}
+
+// DeleteMembership removes a user from an organization; no such membership is a not_found error.
+func (s *Store) DeleteMembership(ctx context.Context, organizationID, userID string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM memberships WHERE organization_id = $1 AND user_id = $2`,
+		organizationID, userID)
+	if err != nil {
+		return fmt.Errorf("delete membership: %w", err)
+	}
+	return changedARow(res, "membership")
+}
+
+// changedARow is a not_found error naming what when a statement changed no row.
+func changedARow(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n == 0 {
+		return herald.Errorf(herald.ENotFound, "%s not found", what)
 	}
 	return nil
 }
@@ -70,14 +161,14 @@ func (s *Store) UpsertMembership(ctx context.Context, m Membership) error {
 // UserExists reports whether the directory knows the user.
 func (s *Store) UserExists(ctx context.Context, id string) (bool, error) {
 	var ok bool
-	err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)`, id)
+	err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL)`, id)
 	return ok, err
 }
 
 // OrganizationExists reports whether the directory knows the organization.
 func (s *Store) OrganizationExists(ctx context.Context, id string) (bool, error) {
 	var ok bool
-	err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1)`, id)
+	err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1 AND deleted_at IS NULL)`, id)
 	return ok, err
 }
 

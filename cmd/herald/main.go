@@ -24,7 +24,7 @@ Commands:
   worker    run a Temporal worker (HERALD_DATABASE_URL, HERALD_TEMPORAL_ADDRESS)
   migrate   apply database migrations and register Temporal search attributes
   publish   publish an event (the Go starter as a command)
-  keys      manage admin API keys: keys create [-name NAME]
+  keys      manage admin API keys: keys create [-name NAME] | keys list | keys revoke ID
   receive   a local webhook endpoint that prints (and verifies) what Herald sends, for trying it out
 
 Run "herald <command> -h" for a command's flags.

@@ -286,36 +286,6 @@ func runPublish(ctx context.Context, logger *slog.Logger, args []string) error {
 	return nil
 }
 
-func runKeys(ctx context.Context, logger *slog.Logger, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: herald keys create [-name NAME]")
-	}
-	var cfg config
-	var name string
-	fs := flag.NewFlagSet("keys create", flag.ContinueOnError)
-	cfg.flags(fs, false)
-	fs.StringVar(&name, "name", "cli", "a name to recognise the key by")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	cfg.devDefaults()
-	if cfg.DatabaseURL == "" {
-		return errors.New("set HERALD_DATABASE_URL (or run `herald dev` once)")
-	}
-	store, err := postgres.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	key := herald.NewID("hk_")
-	id, err := store.CreateAPIKey(ctx, name, key)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("id %s\nkey %s\n(the key is shown once; only its hash is stored)\n", id, key)
-	return nil
-}
-
 // redactURL hides a URL's password for printing.
 func redactURL(u string) string {
 	if i := strings.Index(u, "://"); i >= 0 {
