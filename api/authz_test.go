@@ -77,6 +77,9 @@ var matrixRoutes = map[string]matrixRoute{
 	"POST /api/v1/users/:id/webhooks":                  {ownerWrite, "/api/v1/users/{user}/webhooks", `{"url":"{receiver}","events":["*"]}`},
 	"GET /api/v1/webhooks/:id/deliveries":              {ownerRead, "/api/v1/webhooks/{webhook}/deliveries", ""},
 	"GET /api/v1/deliveries/:id":                       {ownerRead, "/api/v1/deliveries/{delivery}", ""},
+	"POST /api/v1/deliveries/:id/redeliver":            {ownerWrite, "/api/v1/deliveries/{delivery}/redeliver", ""},
+	"POST /api/v1/webhooks/:id/replay":                 {ownerWrite, "/api/v1/webhooks/{webhook}/replay", `{"status":["failed"]}`},
+	"GET /api/v1/replays/:id":                          {ownerRead, "/api/v1/replays/{replay}", ""},
 }
 
 // caller is one principal of the matrix.
@@ -291,7 +294,8 @@ func (m *matrix) targetsOf(t *testing.T, rt matrixRoute) []target {
 		return []target{acme}
 	case strings.Contains(rt.path, "{user}"):
 		return []target{alice, oscar}
-	case strings.Contains(rt.path, "{webhook}"), strings.Contains(rt.path, "{delivery}"), strings.Contains(rt.path, "{newWebhook}"):
+	case strings.Contains(rt.path, "{webhook}"), strings.Contains(rt.path, "{delivery}"), strings.Contains(rt.path, "{newWebhook}"),
+		strings.Contains(rt.path, "{replay}"):
 		return []target{alice, oscar, acme}
 	}
 	t.Fatalf("owner route %s names no owner placeholder", rt.path)
@@ -334,6 +338,11 @@ func (m *matrix) expand(t *testing.T, s string, tg target) string {
 		name := fresh("matrix.type")
 		m.must(t, m.e.store.UpsertEventType(m.ctx, herald.EventType{Name: name}))
 		repl["{newEventType}"] = name
+	}
+	if strings.Contains(s, "{replay}") {
+		r := &postgres.Replay{ID: fresh("rpl"), WebhookID: tg.webhook, Statuses: []string{"failed"}}
+		m.must(t, m.e.store.CreateReplay(m.ctx, r))
+		repl["{replay}"] = r.ID
 	}
 	if strings.Contains(s, "{newWebhook}") {
 		repl["{newWebhook}"] = m.e.createWebhook(tg.scope, m.receiver, []string{"*"}, nil).ID

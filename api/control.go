@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/herald-webhooks/herald"
@@ -145,15 +146,22 @@ func (s *Server) getReplay(c *gin.Context) {
 	id := workflows.ReplayWorkflowID(r.ID)
 	var p workflows.ReplayProgress
 	state := "running"
-	if v, err := s.Temporal.QueryWorkflow(ctx, id, "", workflows.QueryProgress); err != nil {
+	v, err := s.Temporal.QueryWorkflow(ctx, id, "", workflows.QueryProgress)
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		state = "unknown" // its workflow is past the namespace's retention
+	case err != nil:
 		s.writeError(c, temporalUnavailable(err))
 		return
-	} else if err := v.Get(&p); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	if p.Done {
-		state = "completed"
+	default:
+		if err := v.Get(&p); err != nil {
+			s.writeError(c, err)
+			return
+		}
+		if p.Done {
+			state = "completed"
+		}
 	}
 	c.PureJSON(http.StatusOK, replayView(r, id, state, p))
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // policy is a retry policy in the API's shape.
-func policy(max int, initial, coef, maxInterval float64) map[string]any {
+func retryWith(max int, initial, coef, maxInterval float64) map[string]any {
 	return map[string]any{"max_attempts": max, "initial_interval_seconds": initial,
 		"backoff_coefficient": coef, "max_interval_seconds": maxInterval}
 }
@@ -48,10 +48,10 @@ func TestRetryTiming(t *testing.T) {
 		return nil
 	}
 	failing := e.createWebhook("/users/u_2", r.URL+"/failing", []string{"summary.completed"},
-		map[string]any{"retry": policy(3, 1, 2, 4)})
+		map[string]any{"retry": retryWith(3, 1, 2, 4)})
 	r.register("/failing", failing.Secret)
 	later := e.createWebhook("/organization/org_1", r.URL+"/later", []string{"summary.completed"},
-		map[string]any{"retry": policy(3, 0.2, 1, 5)})
+		map[string]any{"retry": retryWith(3, 0.2, 1, 5)})
 	r.register("/later", later.Secret)
 
 	e.mustDo(202, "POST", "/events", map[string]any{"id": e.ev("evt_timing"), "event": "summary.completed",
@@ -95,7 +95,7 @@ func TestGoneDisablesWebhook(t *testing.T) {
 	r := newReceiver(t)
 	r.answer = func(string, int) int { return http.StatusGone }
 	w := e.createWebhook("/users/u_2", r.URL+"/gone", []string{"summary.completed"},
-		map[string]any{"retry": policy(5, 0.1, 1, 0.1)})
+		map[string]any{"retry": retryWith(5, 0.1, 1, 0.1)})
 	e.mustDo(202, "POST", "/events", map[string]any{"id": e.ev("evt_gone"), "event": "summary.completed",
 		"user_id": "u_2", "data": map[string]any{}}, nil)
 	d := e.waitDeliveries(e.ev("evt_gone"), 1)[0]
@@ -131,7 +131,7 @@ func TestAutoDisable(t *testing.T) {
 	// Each delivery fails once and then waits a minute to retry: the third failed attempt
 	// disables the webhook while the first two deliveries are still pending.
 	w := e.createWebhook("/users/u_2", r.URL+"/down", []string{"summary.completed"},
-		map[string]any{"retry": policy(3, 60, 1, 60)})
+		map[string]any{"retry": retryWith(3, 60, 1, 60)})
 	if _, err := e.store.DB().Exec(`UPDATE webhooks SET disable_after_failures = 3 WHERE id = $1`, w.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -213,10 +213,10 @@ func TestRedeliverAndReplay(t *testing.T) {
 		return http.StatusInternalServerError
 	}
 	one := e.createWebhook("/users/u_2", r.URL+"/one", []string{"summary.completed"},
-		map[string]any{"retry": policy(1, 1, 1, 1)})
+		map[string]any{"retry": retryWith(1, 1, 1, 1)})
 	r.register("/one", one.Secret)
 	many := e.createWebhook("/users/u_2", r.URL+"/many", []string{"recording.created"},
-		map[string]any{"retry": policy(1, 1, 1, 1)})
+		map[string]any{"retry": retryWith(1, 1, 1, 1)})
 	r.register("/many", many.Secret)
 	for _, id := range []string{one.ID, many.ID} { // fifty failures must not disable them here
 		if _, err := e.store.DB().Exec(`UPDATE webhooks SET disable_after_failures = 0 WHERE id = $1`, id); err != nil {
@@ -334,7 +334,7 @@ func TestDeliveryStateQuery(t *testing.T) {
 	r := newReceiver(t)
 	r.answer = func(string, int) int { return http.StatusBadGateway }
 	w := e.createWebhook("/users/u_2", r.URL+"/bad", []string{"summary.completed"},
-		map[string]any{"retry": policy(5, 0.3, 1, 0.3)})
+		map[string]any{"retry": retryWith(5, 0.3, 1, 0.3)})
 	id := e.ev("evt_query")
 	e.mustDo(202, "POST", "/events", map[string]any{"id": id, "event": "summary.completed", "user_id": "u_2",
 		"data": map[string]any{}}, nil)

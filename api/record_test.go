@@ -38,7 +38,7 @@ func TestRecordHistories(t *testing.T) {
 	hook := func(path string, retry map[string]any) webhook {
 		return e.createWebhook("/users/u_2", r.URL+path, []string{"summary.completed"}, map[string]any{"retry": retry})
 	}
-	ok1, ok2, ok3 := hook("/ok1", policy(3, 1, 2, 4)), hook("/ok2", policy(3, 1, 2, 4)), hook("/ok3", policy(3, 1, 2, 4))
+	ok1, ok2, ok3 := hook("/ok1", retryWith(3, 1, 2, 4)), hook("/ok2", retryWith(3, 1, 2, 4)), hook("/ok3", retryWith(3, 1, 2, 4))
 	_ = ok2
 	_ = ok3
 	publish := func(id string) string {
@@ -53,16 +53,16 @@ func TestRecordHistories(t *testing.T) {
 	for _, id := range []string{ok1.ID, ok2.ID, ok3.ID} {
 		e.mustDo(200, "POST", "/webhooks/"+id+"/deactivate", nil, nil)
 	}
-	flaky := hook("/flaky", policy(5, 1, 1, 1))
+	flaky := hook("/flaky", retryWith(5, 1, 1, 1))
 	retried := publish("evt_flaky")
 	e.waitDeliveries(retried, 1)
 	e.mustDo(200, "POST", "/webhooks/"+flaky.ID+"/deactivate", nil, nil)
 
-	gone := hook("/gone", policy(5, 1, 1, 1))
+	gone := hook("/gone", retryWith(5, 1, 1, 1))
 	goneEv := publish("evt_gone")
 	e.waitDeliveries(goneEv, 1)
 
-	down := hook("/down", policy(5, 60, 1, 60))
+	down := hook("/down", retryWith(5, 60, 1, 60))
 	cancelled := publish("evt_cancel")
 	waitFor(t, "the first attempt", 10*time.Second, func() bool { return len(r.requests("/down")) == 1 })
 	time.Sleep(500 * time.Millisecond)
