@@ -343,7 +343,7 @@ func (a *Activities) send(ctx context.Context, t *postgres.Target, trigger strin
 	if t.EventHeader != "" {
 		req.Header.Set(t.EventHeader, t.EventType)
 	}
-	sig, err := signing.Standard([]string{t.Secret}, t.EventID, started, t.Body)
+	sig, err := signing.Standard(t.Secrets, t.EventID, started, t.Body)
 	if err != nil {
 		return fail("signing", err)
 	}
