@@ -26,10 +26,11 @@ func NewGuardedHTTPClient(control func(network, address string, c syscall.RawCon
 // ErrorKindBlocked is the error kind of an attempt whose address the network policy refused.
 const ErrorKindBlocked = "blocked"
 
-// Send makes one signed attempt of the target now, as the deliver activity does, without
-// recording it, and returns its outcome; an address refused by the network policy has the
-// error kind "blocked". The API's test sends use it.
-func (a *Activities) Send(ctx context.Context, t *postgres.Target, trigger string) Outcome {
+// Send makes one signed attempt of the target now with a's client and settings, as the deliver
+// activity does, without recording it, and returns its outcome; an address refused by the
+// network policy has the error kind "blocked". The API's test sends use it. (A function, not
+// a method: every exported method of Activities is registered as an activity.)
+func Send(ctx context.Context, a *Activities, t *postgres.Target, trigger string) Outcome {
 	var blocked bool
 	guarded := *a
 	if a.HTTP != nil {

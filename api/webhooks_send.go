@@ -106,7 +106,7 @@ func (s *Server) testWebhook(c *gin.Context, w *herald.Webhook) {
 		s.writeError(c, err)
 		return
 	}
-	out := s.testSender().Send(ctx, target, herald.TriggerTest)
+	out := activities.Send(ctx, s.testSender(), target, herald.TriggerTest)
 
 	// The request went out: record it even if the caller has gone.
 	rctx := context.WithoutCancel(ctx)
