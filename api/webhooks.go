@@ -530,11 +530,12 @@ func (s *Server) saveWebhook(c *gin.Context, current *herald.Webhook, in webhook
 		s.writeError(c, err)
 		return
 	}
-	if err := s.Store.UpdateWebhook(c.Request.Context(), w); err != nil {
+	saved, err := s.Store.UpdateWebhook(c.Request.Context(), w, in.Active != nil)
+	if err != nil {
 		s.writeError(c, err)
 		return
 	}
-	c.PureJSON(http.StatusOK, w)
+	c.PureJSON(http.StatusOK, saved)
 }
 
 // deleteWebhook soft-deletes the webhook and stops its pending deliveries: they are marked

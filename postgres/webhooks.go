@@ -166,26 +166,32 @@ func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
 }
 
 const updateWebhookSQL = `
-UPDATE webhooks SET name = $2, description = $3, url = $4, events = $5, status = $6, disabled_reason = $7,
-	headers = $8, event_header = $9, timeout_seconds = $10, format = $11, retry = $12, signing = $13,
-	secret_prefix = $14, disable_after_failures = $15, consecutive_failures = $16, updated_at = now()
+UPDATE webhooks SET name = $2, description = $3, url = $4, events = $5, headers = $6, event_header = $7,
+	timeout_seconds = $8, format = $9, retry = $10, signing = $11, secret_prefix = $12, disable_after_failures = $13,
+	status = CASE WHEN $14 THEN $15 ELSE status END,
+	disabled_reason = CASE WHEN $14 THEN '' ELSE disabled_reason END,
+	consecutive_failures = CASE WHEN $14 AND $15 = 'active' THEN 0 ELSE consecutive_failures END,
+	updated_at = now()
 WHERE id = $1 AND deleted_at IS NULL
-RETURNING updated_at`
+RETURNING ` + webhookColumns
 
-// UpdateWebhook replaces a webhook's settings and status (not its owner, secret or creation
-// time) with those of w.
-func (s *Store) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
+// UpdateWebhook replaces a webhook's settings (not its owner, secret or creation time) with
+// those of w and returns the stored webhook. Its status changes only with setStatus (to
+// w.Status, clearing a disabled reason; activation also resets the failure counter), so a
+// concurrent auto-disable is not undone by an edit.
+func (s *Store) UpdateWebhook(ctx context.Context, w *herald.Webhook, setStatus bool) (*herald.Webhook, error) {
 	headers, retry, sign, err := webhookJSON(w)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	err = s.db.QueryRowxContext(ctx, updateWebhookSQL, w.ID, w.Name, w.Description, w.URL, pq.StringArray(w.Events),
-		w.Status, w.DisabledReason, headers, w.EventHeader, w.TimeoutSeconds, w.Format, retry, sign,
-		w.SecretPrefix, w.DisableAfterFailures, w.ConsecutiveFailures).Scan(&w.UpdatedAt)
+	var r webhookRow
+	err = s.db.GetContext(ctx, &r, updateWebhookSQL, w.ID, w.Name, w.Description, w.URL, pq.StringArray(w.Events),
+		headers, w.EventHeader, w.TimeoutSeconds, w.Format, retry, sign, w.SecretPrefix, w.DisableAfterFailures,
+		setStatus, w.Status)
 	if err != nil {
-		return notFound(err, "webhook")
+		return nil, notFound(err, "webhook")
 	}
-	return nil
+	return r.webhook()
 }
 
 // Owner selects a webhook owner: exactly one of the two is set.

@@ -7,8 +7,7 @@ DECLARE n bigint;
 BEGIN
     SELECT count(*) INTO n FROM webhooks;
     IF n > 0 THEN
-        RAISE EXCEPTION 'migration 0003: % webhook(s) hold plaintext secrets that this version must encrypt, which SQL cannot do', n
-            USING HINT = 'Start from an empty database: for herald dev, stop it and remove its data directory (.herald); elsewhere delete the webhooks with their deliveries and attempts, then migrate again.';
+        RAISE EXCEPTION 'migration 0003: % webhook(s) hold plaintext secrets, which this version keeps encrypted and SQL cannot encrypt. Start from an empty database: for herald dev, stop it and remove its data directory (.herald); elsewhere delete the webhooks with their deliveries and attempts. Then migrate again.', n;
     END IF;
 END $$;
 
