@@ -99,7 +99,7 @@ func (c *config) devDefaults() {
 }
 
 // urlPolicy is the webhook destination policy the settings describe.
-func (c *config) urlPolicy() netguard.Policy {
+func (c config) urlPolicy() netguard.Policy {
 	return netguard.Policy{AllowHTTP: c.AllowHTTP, AllowLoopback: c.AllowLoopback, AllowPrivate: c.AllowPrivate}
 }
 
