@@ -230,6 +230,11 @@ func TestWebhookLifecycle(t *testing.T) {
 			consecutive_failures = 15 WHERE id = $1`, created.ID); err != nil {
 			t.Fatal(err)
 		}
+		var edited fullWebhook
+		e.mustDo(200, "PATCH", scope+"/"+created.ID, map[string]any{"description": "edited while disabled"}, &edited)
+		if edited.Status != "disabled" || edited.ConsecutiveFailures != 15 {
+			t.Fatalf("an edit without active changed the status: %+v", edited)
+		}
 		var raw json.RawMessage
 		e.mustDo(200, "POST", "/webhooks/"+created.ID+"/activate", nil, &raw)
 		var w fullWebhook
