@@ -30,6 +30,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/netguard"
 	"github.com/herald-webhooks/herald/payload"
 	"github.com/herald-webhooks/herald/postgres"
 	"github.com/herald-webhooks/herald/signing"
@@ -316,6 +317,10 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 		return nil, temporal.NewNonRetryableApplicationError("endpoint answered 410 Gone", ErrGone, nil, failed)
 	}
 	log.Info("attempt failed", "error_kind", out.Attempt.ErrorKind)
+	if out.Attempt.ErrorKind == ErrorKindBlocked {
+		// The network policy refuses the address the URL resolves to: retrying cannot help.
+		return nil, temporal.NewNonRetryableApplicationError(out.Attempt.Error, ErrorKindBlocked, nil, failed)
+	}
 	if a.disable(ctx, t, func() (bool, []postgres.DeliveryRef, error) {
 		return a.Store.DisableIfFailing(ctx, t.WebhookID, t.DeliveryID)
 	}) {
@@ -467,14 +472,21 @@ func (a *Activities) send(ctx context.Context, t *postgres.Target, trigger strin
 	if t.EventHeader != "" {
 		req.Header.Set(t.EventHeader, t.EventType)
 	}
-	sig, err := signing.Standard([]string{t.Secret}, t.EventID, started, t.Body)
+	var cfg herald.Signing
+	if len(t.Signing) > 0 {
+		if err := json.Unmarshal(t.Signing, &cfg); err != nil {
+			return fail("config", fmt.Errorf("webhook signing settings: %w", err))
+		}
+	}
+	cfg = signing.Normalize(cfg)
+	sig, err := signing.Sign(cfg, t.Secrets, t.EventID, started, t.Body)
 	if err != nil {
 		return fail("signing", err)
 	}
 	for k, v := range sig {
 		req.Header.Set(k, v)
 	}
-	out.RequestHeaders = recordedHeaders(req.Header)
+	out.RequestHeaders = recordedHeaders(cfg, req.Header)
 
 	resp, err := a.HTTP.Do(req)
 	if err != nil {
@@ -524,14 +536,11 @@ func retryAfter(v string, now time.Time) time.Duration {
 }
 
 // recordedHeaders is the request's headers for the log, with signatures redacted.
-func recordedHeaders(h http.Header) []byte {
-	m := make(map[string]string, len(h))
-	for k := range h {
-		v := h.Get(k)
-		if strings.EqualFold(k, signing.HeaderSignature) {
-			v = "(redacted)"
-		}
-		m[k] = v
+func recordedHeaders(cfg herald.Signing, h http.Header) []byte {
+	red := signing.Redact(cfg, h)
+	m := make(map[string]string, len(red))
+	for k := range red {
+		m[k] = red.Get(k)
 	}
 	b, _ := json.Marshal(m)
 	return b
@@ -546,6 +555,8 @@ func errorKind(err error) string {
 	var recErr tls.RecordHeaderError
 	var netErr net.Error
 	switch {
+	case netguard.Blocked(err) != nil:
+		return ErrorKindBlocked
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
 	case errors.As(err, &dnsErr):

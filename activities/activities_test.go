@@ -25,7 +25,7 @@ func testActivities() *Activities {
 
 func target(url string, timeout int) *postgres.Target {
 	return &postgres.Target{DeliveryID: "dlv_1", EventID: "evt_1", EventType: "summary.completed", URL: url,
-		Body: []byte(`{"id":"evt_1"}`), TimeoutSeconds: timeout, Secret: signing.NewSecret("whsec_"),
+		Body: []byte(`{"id":"evt_1"}`), TimeoutSeconds: timeout, Secrets: []string{signing.NewSecret("whsec_")},
 		Headers: []byte(`{"X-Custom":"yes","User-Agent":"Pocket-Test/1.0"}`), EventHeader: "X-Convo-Event"}
 }
 
@@ -45,7 +45,7 @@ func TestSend(t *testing.T) {
 		if !out.OK || *out.Attempt.StatusCode != 204 {
 			t.Fatalf("outcome %+v", out.Attempt)
 		}
-		wh, _ := standardwebhooks.NewWebhook(tg.Secret)
+		wh, _ := standardwebhooks.NewWebhook(tg.Secrets[0])
 		if err := wh.Verify(body, got); err != nil {
 			t.Fatalf("verify: %v", err)
 		}

@@ -8,12 +8,15 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
 	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/activities"
+	"github.com/herald-webhooks/herald/netguard"
 	"github.com/herald-webhooks/herald/postgres"
 	"github.com/herald-webhooks/herald/starter"
 )
@@ -28,6 +31,13 @@ type Server struct {
 	Temporal  client.Client
 	Logger    *slog.Logger
 	MaxBody   int64 // request body limit in bytes; DefaultMaxBody when 0
+	// URLPolicy is which webhook URLs and addresses are allowed (checked when a webhook is
+	// saved, and at connect time by test sends); the zero value allows public HTTPS only.
+	URLPolicy netguard.Policy
+	UserAgent string // User-Agent of test sends; "Herald-Webhook/<version>" when empty
+
+	senderOnce sync.Once
+	sender     *activities.Activities // test sends; see testSender
 }
 
 // Handler returns the API's HTTP handler.

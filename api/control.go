@@ -18,12 +18,8 @@ import (
 // controlRoutes are the operator's levers on deliveries: redeliver one, replay many.
 func (s *Server) controlRoutes(g *gin.RouterGroup) {
 	g.POST("/deliveries/:id/redeliver", s.redeliver)
-	g.POST("/webhooks/:id/replay", s.replay)
+	g.POST("/webhooks/:id/replay", s.byID(write, s.replay))
 	g.GET("/replays/:id", s.getReplay)
-}
-
-func ownerOf(w *herald.Webhook) postgres.Owner {
-	return postgres.Owner{UserID: w.UserID, OrganizationID: w.OrganizationID}
 }
 
 // webhookFor loads a webhook and checks the caller may do a to it (404 for another tenant's).
@@ -86,13 +82,8 @@ type replayRequest struct {
 }
 
 // replay starts a replay workflow over a webhook's deliveries in a time range and status.
-func (s *Server) replay(c *gin.Context) {
+func (s *Server) replay(c *gin.Context, w *herald.Webhook) {
 	ctx := c.Request.Context()
-	w, err := s.webhookFor(c, c.Param("id"), write)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
 	var in replayRequest
 	if err := decodeOptionalJSON(c, &in); err != nil {
 		s.writeError(c, err)
@@ -178,14 +169,6 @@ func temporalUnavailable(err error) error {
 		return err
 	}
 	return &herald.Error{Code: herald.EUnavailable, Message: "Temporal is unavailable; try again"}
-}
-
-// decodeOptionalJSON is decodeJSON for a body that may be empty (then v keeps its zero value).
-func decodeOptionalJSON(c *gin.Context, v any) error {
-	if c.Request.ContentLength == 0 {
-		return nil
-	}
-	return decodeJSON(c, v)
 }
 
 func hostOf(raw string) string {

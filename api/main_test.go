@@ -22,6 +22,8 @@ import (
 	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/api"
 	"github.com/herald-webhooks/herald/devstack"
+	"github.com/herald-webhooks/herald/devstack/devstacktest"
+	"github.com/herald-webhooks/herald/netguard"
 	"github.com/herald-webhooks/herald/postgres"
 	"github.com/herald-webhooks/herald/starter"
 	"github.com/herald-webhooks/herald/worker"
@@ -81,13 +83,16 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	store.SetSecretBox(devstacktest.SecretBox(t))
 	if _, err := store.CreateAPIKey(ctx, "test", adminKey); err != nil {
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: store, queue: "herald-" + name, name: name}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// Receivers are httptest servers on 127.0.0.1 over http: allow what `herald dev` allows.
 	srv := &api.Server{Store: store, Temporal: stack.Client, Logger: logger,
-		Publisher: &starter.Publisher{Store: store, Temporal: stack.Client, TaskQueue: e.queue}}
+		Publisher: &starter.Publisher{Store: store, Temporal: stack.Client, TaskQueue: e.queue},
+		URLPolicy: netguard.Policy{AllowHTTP: true, AllowLoopback: true}}
 	e.api = httptest.NewServer(srv.Handler())
 	t.Cleanup(e.api.Close)
 	e.startWorker()

@@ -1,24 +1,46 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
 
 	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/netguard"
 	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/presets"
 	"github.com/herald-webhooks/herald/signing"
+	"github.com/herald-webhooks/herald/workflows"
 )
 
+// webhookRoutes serves the webhook lifecycle on both scopes (Pocket's organization paths and
+// the personal twin) and the by-id actions. Gin needs one wildcard name per path position, so
+// both scopes use :id for the owner and :webhookId for the webhook.
 func (s *Server) webhookRoutes(g *gin.RouterGroup) {
-	g.GET("/organization/:id/webhooks", s.listWebhooks(orgScope))
-	g.POST("/organization/:id/webhooks", s.createWebhook(orgScope))
-	g.GET("/users/:id/webhooks", s.listWebhooks(userScope))
-	g.POST("/users/:id/webhooks", s.createWebhook(userScope))
+	for _, sc := range []scope{orgScope, userScope} {
+		base := sc.path()
+		g.GET(base, s.listWebhooks(sc))
+		g.POST(base, s.createWebhook(sc))
+		one := base + "/:webhookId"
+		g.GET(one, s.scoped(sc, read, s.getWebhook))
+		g.PUT(one, s.scoped(sc, write, s.replaceWebhook))
+		g.PATCH(one, s.scoped(sc, write, s.patchWebhook))
+		g.DELETE(one, s.scoped(sc, write, s.deleteWebhook))
+		g.POST(one+"/test", s.scoped(sc, write, s.testWebhook))
+	}
+	g.POST("/webhooks/:id/activate", s.byID(write, s.activateWebhook))
+	g.POST("/webhooks/:id/deactivate", s.byID(write, s.deactivateWebhook))
+	g.POST("/webhooks/:id/rotate-secret", s.byID(write, s.rotateSecret))
+	g.POST("/webhooks/:id/test", s.byID(write, s.testWebhook))
 }
 
 type scope int
@@ -28,6 +50,13 @@ const (
 	orgScope
 )
 
+func (sc scope) path() string {
+	if sc == orgScope {
+		return "/organization/:id/webhooks"
+	}
+	return "/users/:id/webhooks"
+}
+
 func (sc scope) owner(c *gin.Context) postgres.Owner {
 	if sc == orgScope {
 		return postgres.Owner{OrganizationID: c.Param("id")}
@@ -35,20 +64,126 @@ func (sc scope) owner(c *gin.Context) postgres.Owner {
 	return postgres.Owner{UserID: c.Param("id")}
 }
 
-// webhookRequest is the body of a webhook create.
-type webhookRequest struct {
-	Name           string              `json:"name"`
-	Description    string              `json:"description"`
-	URL            string              `json:"url"`
-	Events         []string            `json:"events"`
-	Active         bool                `json:"active"`
-	Headers        map[string]string   `json:"headers"`
-	EventHeader    string              `json:"event_header"`
-	TimeoutSeconds *int                `json:"timeout_seconds"`
-	Format         string              `json:"format"`
-	Retry          *herald.RetryPolicy `json:"retry"`
-	SecretPrefix   string              `json:"secret_prefix"`
+func ownerOf(w *herald.Webhook) postgres.Owner {
+	return postgres.Owner{UserID: w.UserID, OrganizationID: w.OrganizationID}
 }
+
+// webhookHandler handles a request about one webhook the caller may access.
+type webhookHandler func(c *gin.Context, w *herald.Webhook)
+
+// scoped loads the path's webhook under the path's owner; a webhook of another owner is a 404.
+func (s *Server) scoped(sc scope, a access, h webhookHandler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		owner := sc.owner(c)
+		if err := s.authorizeOwner(c, owner, a); err != nil {
+			s.writeError(c, err)
+			return
+		}
+		w, err := s.Store.Webhook(c.Request.Context(), c.Param("webhookId"))
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		if ownerOf(w) != owner {
+			s.writeError(c, herald.Errorf(herald.ENotFound, "webhook not found"))
+			return
+		}
+		h(c, w)
+	}
+}
+
+// byID loads the webhook of /webhooks/:id and checks the caller's access to its owner.
+func (s *Server) byID(a access, h webhookHandler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		w, err := s.webhookFor(c, c.Param("id"), a)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		h(c, w)
+	}
+}
+
+// webhookRequest is the body of a webhook create or replace (PATCH merges into the current
+// settings first). Pointers tell an omitted field from a zero one.
+type webhookRequest struct {
+	Name                 string              `json:"name"`
+	Description          string              `json:"description"`
+	URL                  string              `json:"url"`
+	Events               []string            `json:"events"`
+	Active               *bool               `json:"active,omitempty"`
+	Headers              map[string]string   `json:"headers"`
+	EventHeader          string              `json:"event_header"`
+	TimeoutSeconds       *int                `json:"timeout_seconds"`
+	Format               string              `json:"format"`
+	Retry                *herald.RetryPolicy `json:"retry"`
+	Signing              *herald.Signing     `json:"signing"`
+	SecretPrefix         string              `json:"secret_prefix"`
+	DisableAfterFailures *int                `json:"disable_after_failures"`
+	// Preset names a seed product's settings (presets package) used as the defaults of the
+	// fields the request omits; on create and replace.
+	Preset string `json:"preset,omitempty"`
+}
+
+// newWebhookRequest is a request before decoding: a partial retry policy is completed with
+// the default one's fields.
+func newWebhookRequest() webhookRequest {
+	r := herald.DefaultRetryPolicy
+	return webhookRequest{Retry: &r}
+}
+
+// decodeWebhookRequest decodes a create or replace body; a partial retry policy is completed
+// with the preset's policy when the body names a known preset, with the default one otherwise.
+func decodeWebhookRequest(c *gin.Context) (webhookRequest, error) {
+	raw, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return webhookRequest{}, err
+		}
+		return webhookRequest{}, herald.Errorf(herald.EMalformed, "could not read the request body")
+	}
+	in := newWebhookRequest()
+	var peek struct {
+		Preset string `json:"preset"`
+	}
+	if json.Unmarshal(raw, &peek) == nil {
+		if p, ok := presets.Get(peek.Preset); ok {
+			r := p.Retry
+			in.Retry = &r
+		}
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(raw))
+	return in, decodeJSON(c, &in)
+}
+
+// presetDefaults are the settings a request's omitted fields take: its preset's, or Herald's.
+func presetDefaults(name string) (presets.Preset, bool) {
+	if name == "" {
+		name = "standard"
+	}
+	return presets.Get(name)
+}
+
+// requestOf is the request that would set w's current settings (without active).
+func requestOf(w *herald.Webhook) webhookRequest {
+	retry, sg := w.Retry, w.Signing
+	timeout, daf := w.TimeoutSeconds, w.DisableAfterFailures
+	return webhookRequest{
+		Name: w.Name, Description: w.Description, URL: w.URL, Events: w.Events, Headers: w.Headers,
+		EventHeader: w.EventHeader, TimeoutSeconds: &timeout, Format: w.Format, Retry: &retry, Signing: &sg,
+		SecretPrefix: w.SecretPrefix, DisableAfterFailures: &daf,
+	}
+}
+
+// Defaults and bounds of webhook settings.
+const (
+	defaultTimeoutSeconds       = 30
+	defaultDisableAfterFailures = 15
+	maxDisableAfterFailures     = 1000
+	defaultRotationGrace        = 24 * time.Hour
+	maxRotationGraceSeconds     = 30 * 24 * 3600
+)
 
 var (
 	headerName   = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]{1,100}$`)
@@ -59,7 +194,6 @@ var (
 
 func (s *Server) createWebhook(sc scope) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		ctx := c.Request.Context()
 		owner := sc.owner(c)
 		if err := s.authorizeOwner(c, owner, write); err != nil {
 			s.writeError(c, err)
@@ -69,12 +203,12 @@ func (s *Server) createWebhook(sc scope) gin.HandlerFunc {
 			s.writeError(c, err)
 			return
 		}
-		var in webhookRequest
-		if err := decodeJSON(c, &in); err != nil {
+		in, err := decodeWebhookRequest(c)
+		if err != nil {
 			s.writeError(c, err)
 			return
 		}
-		w, err := s.validateWebhook(c, in)
+		w, err := s.validateWebhook(c, in, nil)
 		if err != nil {
 			s.writeError(c, err)
 			return
@@ -82,12 +216,11 @@ func (s *Server) createWebhook(sc scope) gin.HandlerFunc {
 		w.UserID, w.OrganizationID = owner.UserID, owner.OrganizationID
 		w.ID = herald.NewID("wh_")
 		w.Secret = signing.NewSecret(w.SecretPrefix)
-		w.SecretHint = signing.Hint(w.Secret)
-		if err := s.Store.CreateWebhook(ctx, w); err != nil {
+		if err := s.Store.CreateWebhook(c.Request.Context(), w); err != nil {
 			s.writeError(c, err)
 			return
 		}
-		c.PureJSON(http.StatusCreated, w) // the only read that shows the secret
+		c.PureJSON(http.StatusCreated, w) // with rotate-secret, the only answers that show a secret
 	}
 }
 
@@ -108,61 +241,57 @@ func (s *Server) ownerExists(c *gin.Context, sc scope) error {
 	return nil
 }
 
-// validateWebhook checks a request field by field and returns the webhook it describes.
-func (s *Server) validateWebhook(c *gin.Context, in webhookRequest) (*herald.Webhook, error) {
+func invalid(d []herald.ErrorDetail) error {
+	return &herald.Error{Code: herald.EInvalid, Message: "the webhook is not valid", Details: d}
+}
+
+// validateWebhook checks a request field by field and returns the webhook it describes. With
+// current (a replace or a patch), the status is kept unless active is given, and the owner,
+// id, hint and timestamps are current's.
+func (s *Server) validateWebhook(c *gin.Context, in webhookRequest, current *herald.Webhook) (*herald.Webhook, error) {
 	var d []herald.ErrorDetail
 	add := func(field, msg string) { d = append(d, herald.ErrorDetail{Field: field, Message: msg}) }
-	w := &herald.Webhook{
-		Name: strings.TrimSpace(in.Name), Description: in.Description, URL: strings.TrimSpace(in.URL),
-		Events: in.Events, Headers: in.Headers, EventHeader: in.EventHeader, TimeoutSeconds: 30,
-		Format: herald.FormatEnvelope, Retry: herald.DefaultRetryPolicy, SecretPrefix: signing.DefaultSecretPrefix,
-		Status: herald.WebhookInactive,
+	w := &herald.Webhook{Status: herald.WebhookInactive}
+	if current != nil {
+		*w = *current
 	}
+	w.Name, w.Description, w.URL = strings.TrimSpace(in.Name), in.Description, strings.TrimSpace(in.URL)
+	w.Events, w.Headers, w.EventHeader = in.Events, in.Headers, in.EventHeader
+	preset, ok := presetDefaults(in.Preset)
+	if !ok {
+		names := []string{}
+		for _, p := range presets.All() {
+			names = append(names, p.Name)
+		}
+		add("preset", "unknown preset; one of "+strings.Join(names, ", "))
+	}
+	w.TimeoutSeconds, w.Format, w.Retry = preset.TimeoutSeconds, preset.Format, preset.Retry
+	w.SecretPrefix, w.DisableAfterFailures = preset.SecretPrefix, preset.DisableAfterFailures
+	if w.EventHeader == "" {
+		w.EventHeader = preset.EventHeader
+	}
+	if in.Signing == nil {
+		sg := preset.Signing
+		in.Signing = &sg
+	}
+
 	if len(w.Name) > 200 {
 		add("name", "must be at most 200 characters")
 	}
 	if len(w.Description) > 2000 {
 		add("description", "must be at most 2000 characters")
 	}
-	if u, err := url.Parse(w.URL); w.URL == "" {
-		add("url", "is required")
-	} else if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		add("url", "must be an absolute http(s) URL without credentials")
-	} else if len(w.URL) > 2000 {
-		add("url", "must be at most 2000 characters")
+	if msg := s.checkURL(w.URL); msg != "" {
+		add("url", msg)
 	}
 	if w.Events == nil {
 		w.Events = []string{}
 	}
-	known, err := s.Store.EventTypes(c.Request.Context())
+	eventDetails, err := s.checkEvents(c, w.Events)
 	if err != nil {
 		return nil, err
 	}
-	names := map[string]bool{}
-	for _, et := range known {
-		if !et.Archived {
-			names[et.Name] = true
-		}
-	}
-	seen := map[string]bool{}
-	for i, e := range w.Events {
-		field := "events[" + strconv.Itoa(i) + "]"
-		switch {
-		case e == "*" && len(w.Events) > 1:
-			add(field, `"*" must be the only entry`)
-		case e != "*" && !names[e]:
-			add(field, "unknown event type "+strconv.Quote(e))
-		case seen[e]:
-			add(field, "duplicate")
-		}
-		seen[e] = true
-	}
-	if in.Active {
-		if len(w.Events) == 0 {
-			add("active", "a webhook needs at least one event to be active")
-		}
-		w.Status = herald.WebhookActive
-	}
+	d = append(d, eventDetails...)
 	if w.Headers == nil {
 		w.Headers = map[string]string{}
 	}
@@ -172,7 +301,7 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest) (*herald.Web
 	for k, v := range w.Headers {
 		if !headerName.MatchString(k) || reserved[strings.ToLower(k)] {
 			add("headers."+k, "not an allowed header name")
-		} else if strings.ContainsAny(v, "\r\n") || len(v) > 2000 {
+		} else if strings.ContainsAny(v, "\r\n\x00") || len(v) > 2000 {
 			add("headers."+k, "value must be one line of at most 2000 characters")
 		}
 	}
@@ -195,16 +324,108 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest) (*herald.Web
 		w.Retry = *in.Retry
 		d = append(d, w.Retry.Validate("retry.")...)
 	}
+	var sd []herald.ErrorDetail
+	w.Signing, sd = validateSigning(in.Signing)
+	d = append(d, sd...)
+	for k := range w.Headers {
+		for _, h := range []string{w.Signing.Header, w.Signing.TimestampHeader} {
+			if h != "" && strings.EqualFold(k, h) {
+				add("headers."+k, "is set by the signing settings")
+			}
+		}
+	}
 	if in.SecretPrefix != "" {
 		w.SecretPrefix = in.SecretPrefix
 		if !secretPrefix.MatchString(w.SecretPrefix) {
 			add("secret_prefix", "1-10 lowercase letters and a trailing underscore, e.g. whsec_")
 		}
 	}
+	if in.DisableAfterFailures != nil {
+		w.DisableAfterFailures = *in.DisableAfterFailures
+		if w.DisableAfterFailures < 0 || w.DisableAfterFailures > maxDisableAfterFailures {
+			add("disable_after_failures", "must be between 0 (never) and 1000")
+		}
+	}
+	if in.Active != nil {
+		w.Status, w.DisabledReason = herald.WebhookInactive, ""
+		if *in.Active {
+			w.Status, w.ConsecutiveFailures = herald.WebhookActive, 0
+		}
+	}
+	if w.Status == herald.WebhookActive && len(w.Events) == 0 {
+		add("events", "an active webhook needs at least one event")
+	}
 	if len(d) > 0 {
-		return nil, &herald.Error{Code: herald.EInvalid, Message: "the webhook is not valid", Details: d}
+		return nil, invalid(d)
 	}
 	return w, nil
+}
+
+// checkURL is the reason raw is not an acceptable webhook URL under the URL policy, "" if it is.
+func (s *Server) checkURL(raw string) string {
+	if raw == "" {
+		return "is required"
+	}
+	if len(raw) > 2000 {
+		return "must be at most 2000 characters"
+	}
+	err := s.URLPolicy.CheckURL(raw)
+	var ue *netguard.URLError
+	switch b := netguard.Blocked(err); {
+	case err == nil:
+		return ""
+	case b != nil:
+		return "must not point to " + b.Address + ", a " + b.Reason + " address this deployment does not send to"
+	case errors.As(err, &ue):
+		return ue.Message
+	}
+	return "is not an allowed URL"
+}
+
+// checkEvents returns the field errors of an events list: known, unarchived types, or ["*"].
+func (s *Server) checkEvents(c *gin.Context, events []string) ([]herald.ErrorDetail, error) {
+	known, err := s.Store.EventTypes(c.Request.Context())
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]bool{}
+	for _, et := range known {
+		if !et.Archived {
+			names[et.Name] = true
+		}
+	}
+	var d []herald.ErrorDetail
+	seen := map[string]bool{}
+	for i, e := range events {
+		field := "events[" + strconv.Itoa(i) + "]"
+		switch {
+		case e == "*" && len(events) > 1:
+			d = append(d, herald.ErrorDetail{Field: field, Message: `"*" must be the only entry`})
+		case e != "*" && !names[e]:
+			d = append(d, herald.ErrorDetail{Field: field, Message: "unknown event type " + strconv.Quote(e)})
+		case seen[e]:
+			d = append(d, herald.ErrorDetail{Field: field, Message: "duplicate"})
+		}
+		seen[e] = true
+	}
+	if len(events) > 500 {
+		d = append(d, herald.ErrorDetail{Field: "events", Message: "at most 500 event types"})
+	}
+	return d, nil
+}
+
+// validateSigning checks and completes a webhook's signing settings (SPEC section 6); nil is
+// the standard scheme. The hmac-sha256 fields are dropped for the other schemes, so that a
+// PATCH of the scheme alone switches a webhook back to standard.
+func validateSigning(in *herald.Signing) (herald.Signing, []herald.ErrorDetail) {
+	if in == nil {
+		return herald.Signing{Scheme: herald.SchemeStandard}, nil
+	}
+	sg := signing.Normalize(*in)
+	if sg.Scheme == herald.SchemeStandard || sg.Scheme == herald.SchemeNone {
+		sg = herald.Signing{Scheme: sg.Scheme}
+	}
+	return sg, signing.Validate(sg, "signing.")
 }
 
 func (s *Server) listWebhooks(sc scope) gin.HandlerFunc {
@@ -234,4 +455,201 @@ func (s *Server) listWebhooks(sc scope) gin.HandlerFunc {
 		}
 		c.PureJSON(http.StatusOK, out)
 	}
+}
+
+func (s *Server) getWebhook(c *gin.Context, w *herald.Webhook) {
+	c.PureJSON(http.StatusOK, w)
+}
+
+// replaceWebhook is PUT: every setting from the body, defaults for those it omits; the status
+// is kept unless the body has active.
+func (s *Server) replaceWebhook(c *gin.Context, w *herald.Webhook) {
+	in, err := decodeWebhookRequest(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	s.saveWebhook(c, w, in)
+}
+
+// patchWebhook is PATCH as a JSON Merge Patch (RFC 7396) of the webhook's settings: given
+// fields change, omitted ones stay, null resets a field to its default, and objects (headers,
+// retry, signing) merge member by member.
+func (s *Server) patchWebhook(c *gin.Context, w *herald.Webhook) {
+	var patch map[string]any
+	if err := decodeJSON(c, &patch); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if patch == nil {
+		s.writeError(c, herald.Errorf(herald.EMalformed, "request body must be a JSON object"))
+		return
+	}
+	base, _ := json.Marshal(requestOf(w))
+	var doc map[string]any
+	_ = json.Unmarshal(base, &doc)
+	merged, _ := json.Marshal(mergePatch(doc, patch))
+	if _, ok := patch["preset"]; ok {
+		s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "the webhook is not valid",
+			Details: []herald.ErrorDetail{{Field: "preset", Message: "applies on create and replace (PUT), not on PATCH"}}})
+		return
+	}
+	in := newWebhookRequest()
+	if err := decodeBytes(merged, &in); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	s.saveWebhook(c, w, in)
+}
+
+// mergePatch applies an RFC 7396 merge patch to doc.
+func mergePatch(doc, patch map[string]any) map[string]any {
+	if doc == nil {
+		doc = map[string]any{}
+	}
+	for k, v := range patch {
+		switch pv := v.(type) {
+		case nil:
+			delete(doc, k)
+		case map[string]any:
+			dv, _ := doc[k].(map[string]any)
+			doc[k] = mergePatch(dv, pv)
+		default:
+			doc[k] = v
+		}
+	}
+	return doc
+}
+
+// decodeBytes decodes a JSON document built by the server from the client's values, with
+// decodeJSON's errors.
+func decodeBytes(raw []byte, v any) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return &herald.Error{Code: herald.EMalformed, Message: "a field has the wrong type",
+				Details: []herald.ErrorDetail{{Field: typeErr.Field, Message: "must be " + jsonKind(typeErr.Type.Kind().String())}}}
+		}
+		return herald.Errorf(herald.EMalformed, "request body is not valid JSON")
+	}
+	return nil
+}
+
+func (s *Server) saveWebhook(c *gin.Context, current *herald.Webhook, in webhookRequest) {
+	w, err := s.validateWebhook(c, in, current)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	saved, err := s.Store.UpdateWebhook(c.Request.Context(), w, in.Active != nil)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.PureJSON(http.StatusOK, saved)
+}
+
+// deleteWebhook soft-deletes the webhook and stops its pending deliveries: they are marked
+// cancelled, and their delivery workflows are cancelled (a workflow that cannot be reached
+// finds the delivery cancelled at its next attempt). The delivery log stays readable.
+func (s *Server) deleteWebhook(c *gin.Context, w *herald.Webhook) {
+	ctx := c.Request.Context()
+	cancelled, err := s.Store.DeleteWebhook(ctx, w.ID)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	for _, d := range cancelled {
+		id := workflows.DeliveryWorkflowID(d.EventID, w.ID)
+		if err := s.Temporal.CancelWorkflow(ctx, id, ""); err != nil {
+			var nf *serviceerror.NotFound
+			if !errors.As(err, &nf) {
+				s.Logger.Warn("cancel delivery workflow", "workflow_id", id, "webhook_id", w.ID, "error", err)
+			}
+		}
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// activateWebhook makes the webhook active again (also from disabled, which clears the reason
+// and the failure counter). It needs at least one event and a URL the current policy allows.
+func (s *Server) activateWebhook(c *gin.Context, w *herald.Webhook) {
+	var d []herald.ErrorDetail
+	if len(w.Events) == 0 {
+		d = append(d, herald.ErrorDetail{Field: "events", Message: "a webhook needs at least one event to be active"})
+	}
+	if msg := s.checkURL(w.URL); msg != "" {
+		d = append(d, herald.ErrorDetail{Field: "url", Message: msg})
+	}
+	if len(d) > 0 {
+		s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "the webhook cannot be activated", Details: d})
+		return
+	}
+	s.setStatus(c, w, herald.WebhookActive)
+}
+
+func (s *Server) deactivateWebhook(c *gin.Context, w *herald.Webhook) {
+	s.setStatus(c, w, herald.WebhookInactive)
+}
+
+func (s *Server) setStatus(c *gin.Context, w *herald.Webhook, status string) {
+	w, err := s.Store.SetWebhookStatus(c.Request.Context(), w.ID, status)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.PureJSON(http.StatusOK, w)
+}
+
+// rotatedWebhook is the answer of a rotation: the webhook with its new secret, shown once.
+type rotatedWebhook struct {
+	*herald.Webhook
+	PreviousSecretsExpireAt *time.Time `json:"previous_secrets_expire_at"`
+}
+
+// rotateSecret gives the webhook a new secret (with its current prefix). The old one keeps
+// signing for grace_seconds (default 24 h; 0 revokes it at once).
+func (s *Server) rotateSecret(c *gin.Context, w *herald.Webhook) {
+	var in struct {
+		GraceSeconds *int `json:"grace_seconds"`
+	}
+	if err := decodeOptionalJSON(c, &in); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	grace := defaultRotationGrace
+	if in.GraceSeconds != nil {
+		if *in.GraceSeconds < 0 || *in.GraceSeconds > maxRotationGraceSeconds {
+			s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "invalid grace period",
+				Details: []herald.ErrorDetail{{Field: "grace_seconds", Message: "must be between 0 and 2592000 (30 days)"}}})
+			return
+		}
+		grace = time.Duration(*in.GraceSeconds) * time.Second
+	}
+	secret := signing.NewSecret(w.SecretPrefix)
+	rotated, err := s.Store.RotateSecret(c.Request.Context(), w.ID, secret, grace)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	rotated.Secret = secret
+	out := rotatedWebhook{Webhook: rotated}
+	if grace > 0 {
+		t := time.Now().Add(grace).UTC()
+		out.PreviousSecretsExpireAt = &t
+	}
+	c.PureJSON(http.StatusOK, out)
+}
+
+// decodeOptionalJSON is decodeJSON for a body that may be empty.
+func decodeOptionalJSON(c *gin.Context, v any) error {
+	raw, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(raw))
+	return decodeJSON(c, v)
 }

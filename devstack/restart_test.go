@@ -41,12 +41,14 @@ func TestAStackRestartKeepsDataAndInFlightDeliveries(t *testing.T) {
 	}))
 	defer recv.Close()
 
+	box := devstacktest.SecretBox(t) // the same key across the restart, as dev keeps it in the data dir
 	start := func() (*devstack.Stack, sdkworker.Worker) {
 		t.Helper()
 		st, err := devstack.Start(ctx, devstack.StackOptions{DataDir: dir, Logger: logger})
 		if err != nil {
 			t.Fatal(err)
 		}
+		st.Store.SetSecretBox(box)
 		w := worker.New(st.Client, &activities.Activities{Store: st.Store, HTTP: activities.NewHTTPClient(), Logger: logger},
 			sdkworker.Options{})
 		if err := w.Start(); err != nil {

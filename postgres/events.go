@@ -147,23 +147,30 @@ type Target struct {
 	Headers        []byte    `db:"headers"`
 	EventHeader    string    `db:"event_header"`
 	TimeoutSeconds int       `db:"timeout_seconds"`
-	Secret         string    `db:"secret"`
+	Secrets        []string  `db:"-"`       // the secrets that sign now, opened, newest first
+	Signing        []byte    `db:"signing"` // JSON of the webhook's herald.Signing
 }
 
 const targetSQL = `
 SELECT d.id AS delivery_id, d.status AS delivery_status, e.id AS event_id, e.type AS event_type,
        e.timestamp AS event_timestamp, d.body, w.id AS webhook_id, w.status AS webhook_status,
        (w.deleted_at IS NOT NULL) AS webhook_deleted, w.url, w.headers, w.event_header,
-       w.timeout_seconds, w.secret
+       w.timeout_seconds, w.signing
 FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
 WHERE d.id = $1`
 
-// DeliveryTarget loads what an attempt of the delivery needs, secret included.
+// DeliveryTarget loads what an attempt of the delivery needs, secrets included (during a
+// rotation's grace period, the new and the old ones).
 func (s *Store) DeliveryTarget(ctx context.Context, deliveryID string) (*Target, error) {
 	var t Target
 	if err := s.db.GetContext(ctx, &t, targetSQL, deliveryID); err != nil {
 		return nil, notFound(err, "delivery")
 	}
+	secrets, err := s.webhookSecrets(ctx, t.WebhookID)
+	if err != nil {
+		return nil, err
+	}
+	t.Secrets = secrets
 	return &t, nil
 }
 
@@ -189,6 +196,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 
 // RecordAttempt logs an attempt, numbers it after the delivery's previous ones, updates the
 // delivery and the webhook's failure counter, all in one transaction. It returns the number.
+// Test attempts (trigger test) leave the failure counter alone.
 func (s *Store) RecordAttempt(ctx context.Context, deliveryID string, a AttemptRecord) (int, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -209,9 +217,11 @@ func (s *Store) RecordAttempt(ctx context.Context, deliveryID string, a AttemptR
 		a.StatusCode, a.ErrorKind, a.Error, headers, a.ResponseBody); err != nil {
 		return 0, fmt.Errorf("insert attempt: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET consecutive_failures =
-		CASE WHEN $2 THEN 0 ELSE consecutive_failures + 1 END WHERE id = $1`, webhookID, a.Succeeded); err != nil {
-		return 0, fmt.Errorf("update failure counter: %w", err)
+	if a.Trigger != herald.TriggerTest {
+		if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET consecutive_failures =
+			CASE WHEN $2 THEN 0 ELSE consecutive_failures + 1 END WHERE id = $1`, webhookID, a.Succeeded); err != nil {
+			return 0, fmt.Errorf("update failure counter: %w", err)
+		}
 	}
 	return number, tx.Commit()
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/secretbox"
 )
 
 //go:embed migrations/*.sql
@@ -25,7 +26,8 @@ var migrations embed.FS
 
 // Store is Herald's PostgreSQL store. It is safe for concurrent use.
 type Store struct {
-	db *sqlx.DB
+	db  *sqlx.DB
+	box *secretbox.Box // seals webhook secrets; see SetSecretBox
 }
 
 // Open connects to the database at url and checks that it answers.

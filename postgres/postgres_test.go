@@ -11,6 +11,7 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/devstack"
+	"github.com/herald-webhooks/herald/devstack/devstacktest"
 	"github.com/herald-webhooks/herald/postgres"
 )
 
@@ -53,6 +54,7 @@ func mustOpenDB(tb testing.TB) *postgres.Store {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
+	st.SetSecretBox(devstacktest.SecretBox(tb))
 	return st
 }
 
@@ -125,7 +127,7 @@ func TestMatchingWebhooks(t *testing.T) {
 		t.Helper()
 		w := &herald.Webhook{ID: name, UserID: user, OrganizationID: org, URL: "https://example.com/" + name,
 			Events: events, Status: status, Headers: map[string]string{}, TimeoutSeconds: 30,
-			Format: herald.FormatEnvelope, Retry: herald.DefaultRetryPolicy, SecretPrefix: "whsec_", Secret: "s", SecretHint: "s"}
+			Format: herald.FormatEnvelope, Retry: herald.DefaultRetryPolicy, SecretPrefix: "whsec_", Secret: "whsec_c2VjcmV0"}
 		if err := st.CreateWebhook(ctx, w); err != nil {
 			t.Fatal(err)
 		}

@@ -3,13 +3,31 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/secretbox"
 )
+
+// SetSecretBox sets the box that seals webhook secrets at rest. Call it once, before the store
+// is used; without one, creating a webhook, rotating its secret and loading a delivery target
+// fail.
+func (s *Store) SetSecretBox(b *secretbox.Box) { s.box = b }
+
+var errNoBox = errors.New("postgres: no secret key configured: webhook secrets cannot be sealed or opened")
+
+// SecretHint is how a secret is shown after creation: its first 6 characters, then "****".
+func SecretHint(secret string) string {
+	if len(secret) <= 6 {
+		return "****"
+	}
+	return secret[:6] + "****"
+}
 
 // webhookRow is a webhooks row as scanned; JSON columns arrive as bytes.
 type webhookRow struct {
@@ -27,8 +45,8 @@ type webhookRow struct {
 	TimeoutSeconds       int            `db:"timeout_seconds"`
 	Format               string         `db:"format"`
 	Retry                []byte         `db:"retry"`
+	Signing              []byte         `db:"signing"`
 	SecretPrefix         string         `db:"secret_prefix"`
-	Secret               string         `db:"secret"`
 	SecretHint           string         `db:"secret_hint"`
 	DisableAfterFailures int            `db:"disable_after_failures"`
 	ConsecutiveFailures  int            `db:"consecutive_failures"`
@@ -37,16 +55,17 @@ type webhookRow struct {
 }
 
 const webhookColumns = `id, user_id, organization_id, name, description, url, events, status, disabled_reason,
-	headers, event_header, timeout_seconds, format, retry, secret_prefix, secret, secret_hint,
+	headers, event_header, timeout_seconds, format, retry, signing, secret_prefix, secret_hint,
 	disable_after_failures, consecutive_failures, created_at, updated_at`
 
-// webhook converts the row; the secret is only copied when withSecret is set.
-func (r *webhookRow) webhook(withSecret bool) (*herald.Webhook, error) {
+// webhook converts the row. Rows never carry secrets: those are in webhook_secrets, sealed.
+func (r *webhookRow) webhook() (*herald.Webhook, error) {
 	w := &herald.Webhook{
 		ID: r.ID, Name: r.Name, Description: r.Description, URL: r.URL, Events: []string(r.Events),
 		Status: r.Status, DisabledReason: r.DisabledReason, EventHeader: r.EventHeader,
 		TimeoutSeconds: r.TimeoutSeconds, Format: r.Format, SecretPrefix: r.SecretPrefix,
-		SecretHint: r.SecretHint, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		SecretHint: r.SecretHint, DisableAfterFailures: r.DisableAfterFailures,
+		ConsecutiveFailures: r.ConsecutiveFailures, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 	if r.UserID != nil {
 		w.UserID = *r.UserID
@@ -54,17 +73,25 @@ func (r *webhookRow) webhook(withSecret bool) (*herald.Webhook, error) {
 	if r.OrganizationID != nil {
 		w.OrganizationID = *r.OrganizationID
 	}
-	if withSecret {
-		w.Secret = r.Secret
-	}
 	if err := json.Unmarshal(r.Headers, &w.Headers); err != nil {
 		return nil, fmt.Errorf("webhook %s headers: %w", r.ID, err)
 	}
 	if err := json.Unmarshal(r.Retry, &w.Retry); err != nil {
 		return nil, fmt.Errorf("webhook %s retry: %w", r.ID, err)
 	}
+	if len(r.Signing) > 0 {
+		if err := json.Unmarshal(r.Signing, &w.Signing); err != nil {
+			return nil, fmt.Errorf("webhook %s signing: %w", r.ID, err)
+		}
+	}
+	if w.Signing.Scheme == "" {
+		w.Signing.Scheme = herald.SchemeStandard
+	}
 	if w.Events == nil {
 		w.Events = []string{}
+	}
+	if w.Headers == nil {
+		w.Headers = map[string]string{}
 	}
 	return w, nil
 }
@@ -76,32 +103,95 @@ func nullString(s string) *string {
 	return &s
 }
 
+// webhookJSON is a webhook's JSON columns, encoded.
+func webhookJSON(w *herald.Webhook) (headers, retry, sign []byte, err error) {
+	h := w.Headers
+	if h == nil {
+		h = map[string]string{}
+	}
+	if headers, err = json.Marshal(h); err != nil {
+		return nil, nil, nil, err
+	}
+	if retry, err = json.Marshal(w.Retry); err != nil {
+		return nil, nil, nil, err
+	}
+	sg := w.Signing
+	if sg.Scheme == "" {
+		sg.Scheme = herald.SchemeStandard
+	}
+	if sign, err = json.Marshal(sg); err != nil {
+		return nil, nil, nil, err
+	}
+	return headers, retry, sign, nil
+}
+
 const insertWebhookSQL = `
 INSERT INTO webhooks (id, user_id, organization_id, name, description, url, events, status, headers,
-	event_header, timeout_seconds, format, retry, secret_prefix, secret, secret_hint)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+	event_header, timeout_seconds, format, retry, signing, secret_prefix, secret_hint, disable_after_failures)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 RETURNING created_at, updated_at`
 
-// CreateWebhook inserts a webhook (with its ID and secret already set) and fills in its timestamps.
+const insertSecretSQL = `INSERT INTO webhook_secrets (webhook_id, sealed) VALUES ($1, $2)`
+
+// CreateWebhook inserts a webhook with its ID and plaintext Secret set: the secret is sealed
+// into webhook_secrets, the hint and the timestamps are filled in.
 func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
-	headers, err := json.Marshal(w.Headers)
+	if s.box == nil {
+		return errNoBox
+	}
+	headers, retry, sign, err := webhookJSON(w)
 	if err != nil {
 		return err
 	}
-	retry, err := json.Marshal(w.Retry)
+	w.SecretHint = SecretHint(w.Secret)
+	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("insert webhook: %w", err)
 	}
-	err = s.db.QueryRowxContext(ctx, insertWebhookSQL, w.ID, nullString(w.UserID), nullString(w.OrganizationID),
+	defer tx.Rollback()
+	err = tx.QueryRowxContext(ctx, insertWebhookSQL, w.ID, nullString(w.UserID), nullString(w.OrganizationID),
 		w.Name, w.Description, w.URL, pq.StringArray(w.Events), w.Status, headers, w.EventHeader,
-		w.TimeoutSeconds, w.Format, retry, w.SecretPrefix, w.Secret, w.SecretHint).Scan(&w.CreatedAt, &w.UpdatedAt)
+		w.TimeoutSeconds, w.Format, retry, sign, w.SecretPrefix, w.SecretHint, w.DisableAfterFailures,
+	).Scan(&w.CreatedAt, &w.UpdatedAt)
 	if err != nil {
 		if isForeignKeyViolation(err) {
 			return herald.Errorf(herald.ENotFound, "owner not found")
 		}
 		return fmt.Errorf("insert webhook: %w", err)
 	}
-	return nil
+	if _, err := tx.ExecContext(ctx, insertSecretSQL, w.ID, s.box.Seal([]byte(w.Secret), w.ID)); err != nil {
+		return fmt.Errorf("insert webhook secret: %w", err)
+	}
+	return tx.Commit()
+}
+
+const updateWebhookSQL = `
+UPDATE webhooks SET name = $2, description = $3, url = $4, events = $5, headers = $6, event_header = $7,
+	timeout_seconds = $8, format = $9, retry = $10, signing = $11, secret_prefix = $12, disable_after_failures = $13,
+	status = CASE WHEN $14 THEN $15 ELSE status END,
+	disabled_reason = CASE WHEN $14 THEN '' ELSE disabled_reason END,
+	consecutive_failures = CASE WHEN $14 AND $15 = 'active' THEN 0 ELSE consecutive_failures END,
+	updated_at = now()
+WHERE id = $1 AND deleted_at IS NULL
+RETURNING ` + webhookColumns
+
+// UpdateWebhook replaces a webhook's settings (not its owner, secret or creation time) with
+// those of w and returns the stored webhook. Its status changes only with setStatus (to
+// w.Status, clearing a disabled reason; activation also resets the failure counter), so a
+// concurrent auto-disable is not undone by an edit.
+func (s *Store) UpdateWebhook(ctx context.Context, w *herald.Webhook, setStatus bool) (*herald.Webhook, error) {
+	headers, retry, sign, err := webhookJSON(w)
+	if err != nil {
+		return nil, err
+	}
+	var r webhookRow
+	err = s.db.GetContext(ctx, &r, updateWebhookSQL, w.ID, w.Name, w.Description, w.URL, pq.StringArray(w.Events),
+		headers, w.EventHeader, w.TimeoutSeconds, w.Format, retry, sign, w.SecretPrefix, w.DisableAfterFailures,
+		setStatus, w.Status)
+	if err != nil {
+		return nil, notFound(err, "webhook")
+	}
+	return r.webhook()
 }
 
 // Owner selects a webhook owner: exactly one of the two is set.
@@ -126,11 +216,11 @@ func (s *Store) ListWebhooks(ctx context.Context, owner Owner, after string, lim
 	return webhooks(rows)
 }
 
-// webhooks converts scanned rows, without secrets.
+// webhooks converts scanned rows.
 func webhooks(rows []webhookRow) ([]*herald.Webhook, error) {
 	out := make([]*herald.Webhook, 0, len(rows))
 	for i := range rows {
-		w, err := rows[i].webhook(false)
+		w, err := rows[i].webhook()
 		if err != nil {
 			return nil, err
 		}
@@ -139,11 +229,120 @@ func webhooks(rows []webhookRow) ([]*herald.Webhook, error) {
 	return out, nil
 }
 
-// Webhook reads one webhook without its secret.
+// Webhook reads one webhook that is not deleted, without its secret.
 func (s *Store) Webhook(ctx context.Context, id string) (*herald.Webhook, error) {
 	var r webhookRow
 	if err := s.db.GetContext(ctx, &r, `SELECT `+webhookColumns+` FROM webhooks WHERE id = $1 AND deleted_at IS NULL`, id); err != nil {
 		return nil, notFound(err, "webhook")
 	}
-	return r.webhook(false)
+	return r.webhook()
+}
+
+// SetWebhookStatus sets a webhook active or inactive. Both clear a disabled reason; activation
+// also resets the consecutive failure counter, so a webhook disabled for failures starts over.
+func (s *Store) SetWebhookStatus(ctx context.Context, id, status string) (*herald.Webhook, error) {
+	var r webhookRow
+	err := s.db.GetContext(ctx, &r, `UPDATE webhooks SET status = $2, disabled_reason = '',
+		consecutive_failures = CASE WHEN $2 = 'active' THEN 0 ELSE consecutive_failures END, updated_at = now()
+		WHERE id = $1 AND deleted_at IS NULL RETURNING `+webhookColumns, id, status)
+	if err != nil {
+		return nil, notFound(err, "webhook")
+	}
+	return r.webhook()
+}
+
+// CancelledDelivery is a pending delivery that a webhook's deletion cancelled.
+type CancelledDelivery struct {
+	ID      string `db:"id"`
+	EventID string `db:"event_id"`
+}
+
+// DeleteWebhook soft-deletes a webhook: it disappears from reads and fan-out, its pending
+// deliveries become cancelled (returned, so their workflows can be cancelled too), its secrets
+// are erased, and its delivery log stays readable.
+func (s *Store) DeleteWebhook(ctx context.Context, id string) ([]CancelledDelivery, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("delete webhook: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE webhooks SET deleted_at = now(), updated_at = now()
+		WHERE id = $1 AND deleted_at IS NULL`, id)
+	if err != nil {
+		return nil, fmt.Errorf("delete webhook: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, herald.Errorf(herald.ENotFound, "webhook not found")
+	}
+	out := []CancelledDelivery{}
+	if err := sqlx.SelectContext(ctx, tx, &out, `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL,
+		updated_at = now() WHERE webhook_id = $1 AND status = 'pending' RETURNING id, event_id`, id); err != nil {
+		return nil, fmt.Errorf("cancel deliveries: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_secrets WHERE webhook_id = $1`, id); err != nil {
+		return nil, fmt.Errorf("erase secrets: %w", err)
+	}
+	return out, tx.Commit()
+}
+
+// RotateSecret makes secret the webhook's current secret. The previous ones keep signing for
+// grace (0: they stop at once); secrets whose grace is over are erased. It returns the webhook
+// with its new hint.
+func (s *Store) RotateSecret(ctx context.Context, id, secret string, grace time.Duration) (*herald.Webhook, error) {
+	if s.box == nil {
+		return nil, errNoBox
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("rotate secret: %w", err)
+	}
+	defer tx.Rollback()
+	var r webhookRow
+	if err := tx.GetContext(ctx, &r, `UPDATE webhooks SET secret_hint = $2, updated_at = now()
+		WHERE id = $1 AND deleted_at IS NULL RETURNING `+webhookColumns, id, SecretHint(secret)); err != nil {
+		return nil, notFound(err, "webhook")
+	}
+	// The row lock taken above serializes rotations of one webhook.
+	if grace <= 0 {
+		_, err = tx.ExecContext(ctx, `DELETE FROM webhook_secrets WHERE webhook_id = $1`, id)
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE webhook_secrets SET expires_at = now() + make_interval(secs => $2)
+			WHERE webhook_id = $1 AND (expires_at IS NULL OR expires_at > now() + make_interval(secs => $2))`,
+			id, grace.Seconds())
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM webhook_secrets WHERE webhook_id = $1 AND expires_at <= now()`, id)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("retire old secrets: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, insertSecretSQL, id, s.box.Seal([]byte(secret), id)); err != nil {
+		return nil, fmt.Errorf("insert webhook secret: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("rotate secret: %w", err)
+	}
+	return r.webhook()
+}
+
+// webhookSecrets opens the secrets of a webhook that sign now, newest first.
+func (s *Store) webhookSecrets(ctx context.Context, webhookID string) ([]string, error) {
+	if s.box == nil {
+		return nil, errNoBox
+	}
+	var sealed [][]byte
+	if err := s.db.SelectContext(ctx, &sealed, `SELECT sealed FROM webhook_secrets
+		WHERE webhook_id = $1 AND (expires_at IS NULL OR expires_at > now())
+		ORDER BY created_at DESC, id DESC`, webhookID); err != nil {
+		return nil, fmt.Errorf("read webhook secrets: %w", err)
+	}
+	out := make([]string, 0, len(sealed))
+	for _, b := range sealed {
+		pt, err := s.box.Open(b, webhookID)
+		if err != nil {
+			return nil, fmt.Errorf("webhook %s secret (is HERALD_SECRET_KEY the key it was sealed with?): %w", webhookID, err)
+		}
+		out = append(out, string(pt))
+	}
+	return out, nil
 }

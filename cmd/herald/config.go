@@ -3,10 +3,14 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/herald-webhooks/herald/netguard"
+	"github.com/herald-webhooks/herald/secretbox"
 )
 
 // config is every setting of every command, from flags with environment defaults.
@@ -20,6 +24,10 @@ type config struct {
 	Namespace       string
 	AdminKey        string
 	UserAgent       string
+	// SecretKey is the base64 of the 32-byte key that encrypts webhook secrets at rest.
+	SecretKey string
+	// Which webhook destinations are allowed beyond public HTTPS (netguard.Policy).
+	AllowHTTP, AllowLoopback, AllowPrivate bool
 }
 
 func env(name, def string) string {
@@ -36,6 +44,13 @@ func envInt(name string, def int) int {
 	return def
 }
 
+func envBool(name string, def bool) bool {
+	if v, err := strconv.ParseBool(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
 // flags registers the settings a command uses on fs; which ones depends on the command.
 func (c *config) flags(fs *flag.FlagSet, dev bool) {
 	fs.StringVar(&c.DatabaseURL, "database-url", env("HERALD_DATABASE_URL", ""), "PostgreSQL URL (env HERALD_DATABASE_URL)")
@@ -45,6 +60,11 @@ func (c *config) flags(fs *flag.FlagSet, dev bool) {
 	fs.StringVar(&c.APIAddr, "api-addr", env("HERALD_API_ADDR", "127.0.0.1:8080"), "API listen address (env HERALD_API_ADDR)")
 	fs.StringVar(&c.AdminKey, "admin-key", env("HERALD_ADMIN_KEY", ""), "admin API key to accept (env HERALD_ADMIN_KEY)")
 	fs.StringVar(&c.UserAgent, "user-agent", env("HERALD_USER_AGENT", ""), "User-Agent of deliveries (env HERALD_USER_AGENT; default Herald-Webhook/<version>)")
+	fs.StringVar(&c.SecretKey, "secret-key", env("HERALD_SECRET_KEY", ""), "base64 of the 32-byte key that encrypts webhook secrets at rest (env HERALD_SECRET_KEY; dev keeps one in <data dir>/secret-key)")
+	// dev allows http and loopback destinations, so webhooks can point at local receivers.
+	fs.BoolVar(&c.AllowHTTP, "allow-http", envBool("HERALD_ALLOW_HTTP", dev), "allow http:// webhook URLs (env HERALD_ALLOW_HTTP)")
+	fs.BoolVar(&c.AllowLoopback, "allow-loopback", envBool("HERALD_ALLOW_LOOPBACK", dev), "allow webhooks to loopback addresses and localhost (env HERALD_ALLOW_LOOPBACK)")
+	fs.BoolVar(&c.AllowPrivate, "allow-private-networks", envBool("HERALD_ALLOW_PRIVATE_NETWORKS", false), "allow webhooks to private, CGNAT and link-local addresses (env HERALD_ALLOW_PRIVATE_NETWORKS)")
 	if dev {
 		fs.IntVar(&c.TemporalPort, "temporal-port", envInt("HERALD_TEMPORAL_PORT", 7233), "embedded Temporal frontend port (env HERALD_TEMPORAL_PORT)")
 		fs.IntVar(&c.UIPort, "ui-port", envInt("HERALD_UI_PORT", 8233), "embedded Temporal Web UI port (env HERALD_UI_PORT)")
@@ -76,4 +96,46 @@ func (c *config) devDefaults() {
 	if c.TemporalAddress == "" {
 		c.TemporalAddress = "127.0.0.1:" + strconv.Itoa(envInt("HERALD_TEMPORAL_PORT", 7233))
 	}
+}
+
+// urlPolicy is the webhook destination policy the settings describe.
+func (c config) urlPolicy() netguard.Policy {
+	return netguard.Policy{AllowHTTP: c.AllowHTTP, AllowLoopback: c.AllowLoopback, AllowPrivate: c.AllowPrivate}
+}
+
+// secretBox is the box of HERALD_SECRET_KEY; api and worker do not start without one.
+func (c *config) secretBox() (*secretbox.Box, error) {
+	if c.SecretKey == "" {
+		return nil, errors.New("set HERALD_SECRET_KEY (or -secret-key) to the base64 of 32 random bytes, " +
+			"e.g. `openssl rand -base64 32`: it encrypts webhook secrets at rest, and every api and worker of a " +
+			"deployment needs the same one")
+	}
+	key, err := secretbox.ParseKey(c.SecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("HERALD_SECRET_KEY: %w", err)
+	}
+	return secretbox.New(key)
+}
+
+// devSecretBox is the dev stack's box: HERALD_SECRET_KEY, or the key dev generated on its first
+// start and keeps in <data dir>/secret-key (0600), so secrets stay readable across restarts.
+func (c *config) devSecretBox() (*secretbox.Box, error) {
+	if c.SecretKey != "" {
+		return c.secretBox()
+	}
+	path := filepath.Join(c.DataDir, "secret-key")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		b = []byte(secretbox.EncodeKey(secretbox.NewKey()) + "\n")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return nil, fmt.Errorf("save secret key: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("read secret key: %w", err)
+	}
+	key, err := secretbox.ParseKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return secretbox.New(key)
 }

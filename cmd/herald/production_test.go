@@ -13,6 +13,7 @@ import (
 
 	"github.com/herald-webhooks/herald/devstack"
 	"github.com/herald-webhooks/herald/devstack/devstacktest"
+	"github.com/herald-webhooks/herald/secretbox"
 )
 
 // TestMigrateAPIAndWorkerDeliverAgainstExternalServices is the production shape: `herald migrate`,
@@ -28,7 +29,8 @@ func TestMigrateAPIAndWorkerDeliverAgainstExternalServices(t *testing.T) {
 	}
 	defer stack.Close()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	common := []string{"-database-url", stack.DatabaseURL, "-temporal-address", stack.TemporalAddress}
+	common := []string{"-database-url", stack.DatabaseURL, "-temporal-address", stack.TemporalAddress,
+		"-secret-key", secretbox.EncodeKey(secretbox.NewKey()), "-allow-http", "-allow-loopback"}
 
 	if err := runMigrate(ctx, logger, common); err != nil {
 		t.Fatalf("migrate: %v", err)

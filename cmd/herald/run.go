@@ -25,6 +25,7 @@ import (
 	"github.com/herald-webhooks/herald/catalog"
 	"github.com/herald-webhooks/herald/devstack"
 	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/secretbox"
 	"github.com/herald-webhooks/herald/starter"
 	"github.com/herald-webhooks/herald/worker"
 )
@@ -51,6 +52,11 @@ func runDev(ctx context.Context, logger *slog.Logger, args []string) error {
 		return err
 	}
 	defer stack.Close()
+	box, err := cfg.devSecretBox()
+	if err != nil {
+		return err
+	}
+	stack.Store.SetSecretBox(box)
 
 	n, err := loadCatalog(ctx, stack.Store)
 	if err != nil {
@@ -77,8 +83,7 @@ Herald is running.
 Press Ctrl-C to stop.
 `, ln.Addr(), uiURL, stack.TemporalAddress, stack.Namespace, redactURL(stack.DatabaseURL), key, n)
 
-	srv := &api.Server{Store: stack.Store, Temporal: stack.Client, Logger: logger,
-		Publisher: &starter.Publisher{Store: stack.Store, Temporal: stack.Client}}
+	srv := newServer(stack.Store, stack.Client, cfg, logger)
 	err = serve(ctx, w, srv, ln)
 	fmt.Fprintln(os.Stderr, "Herald stopped.")
 	return err
@@ -108,9 +113,16 @@ func serve(ctx context.Context, w sdkworker.Worker, srv *api.Server, ln net.List
 	return g.Wait()
 }
 
+// newActivities builds the worker's activities; their HTTP client refuses, after DNS, the
+// addresses the URL policy does not allow.
 func newActivities(store *postgres.Store, tc client.Client, cfg config, logger *slog.Logger) *activities.Activities {
-	return &activities.Activities{Store: store, HTTP: activities.NewHTTPClient(), Logger: logger, UserAgent: cfg.UserAgent,
-		Temporal: tc}
+	return &activities.Activities{Store: store, HTTP: activities.NewGuardedHTTPClient(cfg.urlPolicy().Control),
+		Logger: logger, UserAgent: cfg.UserAgent, Temporal: tc}
+}
+
+func newServer(store *postgres.Store, c client.Client, cfg config, logger *slog.Logger) *api.Server {
+	return &api.Server{Store: store, Temporal: c, Logger: logger, Publisher: &starter.Publisher{Store: store, Temporal: c},
+		URLPolicy: cfg.urlPolicy(), UserAgent: cfg.UserAgent}
 }
 
 // loadCatalog adds the example catalog's event types that are missing; edits are kept.
@@ -170,7 +182,8 @@ func connect(ctx context.Context, cfg config, logger *slog.Logger) (*postgres.St
 }
 
 // production parses a production command's flags and connects to its external services.
-func production(ctx context.Context, name string, logger *slog.Logger, args []string) (config, *postgres.Store, client.Client, error) {
+// api and worker (withSecrets) also need the secret key, and refuse to start without it.
+func production(ctx context.Context, name string, logger *slog.Logger, args []string, withSecrets bool) (config, *postgres.Store, client.Client, error) {
 	var cfg config
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	cfg.flags(fs, false)
@@ -180,12 +193,22 @@ func production(ctx context.Context, name string, logger *slog.Logger, args []st
 	if err := cfg.external(); err != nil {
 		return cfg, nil, nil, err
 	}
+	var box *secretbox.Box
+	if withSecrets {
+		var err error
+		if box, err = cfg.secretBox(); err != nil {
+			return cfg, nil, nil, err
+		}
+	}
 	store, c, err := connect(ctx, cfg, logger)
+	if err == nil && box != nil {
+		store.SetSecretBox(box)
+	}
 	return cfg, store, c, err
 }
 
 func runAPI(ctx context.Context, logger *slog.Logger, args []string) error {
-	cfg, store, c, err := production(ctx, "api", logger, args)
+	cfg, store, c, err := production(ctx, "api", logger, args, true)
 	if err != nil {
 		return err
 	}
@@ -201,12 +224,11 @@ func runAPI(ctx context.Context, logger *slog.Logger, args []string) error {
 		return err
 	}
 	logger.Info("api listening", "addr", ln.Addr().String())
-	srv := &api.Server{Store: store, Temporal: c, Logger: logger, Publisher: &starter.Publisher{Store: store, Temporal: c}}
-	return serve(ctx, nil, srv, ln)
+	return serve(ctx, nil, newServer(store, c, cfg, logger), ln)
 }
 
 func runWorker(ctx context.Context, logger *slog.Logger, args []string) error {
-	cfg, store, c, err := production(ctx, "worker", logger, args)
+	cfg, store, c, err := production(ctx, "worker", logger, args, true)
 	if err != nil {
 		return err
 	}
@@ -217,7 +239,7 @@ func runWorker(ctx context.Context, logger *slog.Logger, args []string) error {
 }
 
 func runMigrate(ctx context.Context, logger *slog.Logger, args []string) error {
-	cfg, store, c, err := production(ctx, "migrate", logger, args)
+	cfg, store, c, err := production(ctx, "migrate", logger, args, false)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/herald-webhooks/herald/devstack"
 	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/secretbox"
 )
 
 // Dir returns a new directory, removed at cleanup, that the postgres user can reach when tests
@@ -55,5 +56,16 @@ func Store(tb testing.TB, pg *devstack.Postgres, name string) *postgres.Store {
 	if _, err := st.Migrate(ctx); err != nil {
 		tb.Fatal(err)
 	}
+	st.SetSecretBox(SecretBox(tb))
 	return st
+}
+
+// SecretBox returns a box under a fresh random key, for stores that seal webhook secrets.
+func SecretBox(tb testing.TB) *secretbox.Box {
+	tb.Helper()
+	box, err := secretbox.New(secretbox.NewKey())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return box
 }
