@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/metrics"
 	"github.com/herald-webhooks/herald/postgres"
 	"github.com/herald-webhooks/herald/starter"
 )
@@ -27,7 +28,8 @@ type Server struct {
 	Publisher *starter.Publisher
 	Temporal  client.Client
 	Logger    *slog.Logger
-	MaxBody   int64 // request body limit in bytes; DefaultMaxBody when 0
+	MaxBody   int64            // request body limit in bytes; DefaultMaxBody when 0
+	Metrics   *metrics.Metrics // request metrics and GET /metrics; metrics.Default when nil
 }
 
 // Handler returns the API's HTTP handler.
@@ -35,13 +37,15 @@ func (s *Server) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recoverer(), s.limitBody())
+	r.Use(s.observe(), s.recoverer(), s.limitBody())
 	r.NoRoute(func(c *gin.Context) { s.writeError(c, herald.Errorf(herald.ENotFound, "no such route")) })
 	r.NoMethod(func(c *gin.Context) {
 		s.writeError(c, herald.Errorf(herald.EMethodNotAllowed, "method not allowed on this route"))
 	})
 	r.GET("/healthz", func(c *gin.Context) { c.PureJSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
+	s.metricsRoutes(&r.RouterGroup)
+	s.openapiRoutes(&r.RouterGroup)
 
 	v1 := r.Group("/api/v1", s.authenticate())
 	s.catalogRoutes(v1)
@@ -49,6 +53,7 @@ func (s *Server) Handler() http.Handler {
 	s.webhookRoutes(v1)
 	s.eventRoutes(v1)
 	s.deliveryRoutes(v1)
+	s.statsRoutes(v1)
 	return r
 }
 

@@ -84,3 +84,43 @@ func nullJSON(b []byte) any {
 	}
 	return string(b)
 }
+
+// archiveOrDeleteSQL archives the type when events of it exist or live webhooks subscribe to
+// it, and deletes it otherwise; the CTEs see one snapshot, so exactly one of the two happens.
+const archiveOrDeleteSQL = `
+WITH used AS (
+    SELECT EXISTS (SELECT 1 FROM events WHERE type = $1)
+        OR EXISTS (SELECT 1 FROM webhooks WHERE deleted_at IS NULL AND events @> ARRAY[$1]::text[]) AS used
+), archived AS (
+    UPDATE event_types SET archived = true, updated_at = now()
+    WHERE name = $1 AND (SELECT used FROM used)
+    RETURNING name
+), deleted AS (
+    DELETE FROM event_types WHERE name = $1 AND NOT (SELECT used FROM used)
+    RETURNING name
+)
+SELECT (SELECT count(*) FROM archived) AS archived, (SELECT count(*) FROM deleted) AS deleted`
+
+// DeleteEventType removes an event type from the catalog. A type that events were published
+// with, or that a webhook subscribes to, is archived instead (the log and the subscriptions
+// keep their meaning) and returned; a deleted type returns nil. An unknown name is not_found.
+func (s *Store) DeleteEventType(ctx context.Context, name string) (*herald.EventType, error) {
+	var n struct {
+		Archived int `db:"archived"`
+		Deleted  int `db:"deleted"`
+	}
+	if err := s.db.GetContext(ctx, &n, archiveOrDeleteSQL, name); err != nil {
+		return nil, fmt.Errorf("delete event type: %w", err)
+	}
+	switch {
+	case n.Deleted == 1:
+		return nil, nil
+	case n.Archived == 1:
+		et, err := s.EventType(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		return &et, nil
+	}
+	return nil, herald.Errorf(herald.ENotFound, "event type not found")
+}

@@ -23,6 +23,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/catalog"
+	"github.com/herald-webhooks/herald/metrics"
 	"github.com/herald-webhooks/herald/postgres"
 	"github.com/herald-webhooks/herald/workflows"
 )
@@ -34,6 +36,10 @@ type Publisher struct {
 	// TaskQueue of the event workflows; workflows.TaskQueue when empty. Delivery workflows run
 	// on their event workflow's queue.
 	TaskQueue string
+	// Metrics records publishes; metrics.Default when nil.
+	Metrics *metrics.Metrics
+
+	schemas catalog.Schemas // compiled schemas of the event types, by schema text
 }
 
 // Event is what a backend publishes. ID and Timestamp are generated when empty.
@@ -55,9 +61,18 @@ type Result struct {
 // maxIDLength bounds event ids (they are part of workflow IDs).
 const maxIDLength = 200
 
-// Publish validates, stores and starts the event. Errors are *herald.Error for bad input.
+// Publish validates, stores and starts the event. Errors are *herald.Error for bad input; an
+// event that is refused (bad fields, an unknown or archived type, data its type's schema
+// rejects) is not stored and starts nothing.
 func (p *Publisher) Publish(ctx context.Context, in Event) (*Result, error) {
+	m := p.Metrics
+	if m == nil {
+		m = metrics.Default
+	}
 	if err := p.validate(ctx, &in); err != nil {
+		if herald.ErrorCode(err) != herald.EInternal && herald.ErrorCode(err) != herald.EUnavailable {
+			m.Rejected()
+		}
 		return nil, err
 	}
 	hash := requestHash(in)
@@ -78,6 +93,7 @@ func (p *Publisher) Publish(ctx context.Context, in Event) (*Result, error) {
 	if err := p.start(ctx, stored); err != nil {
 		return nil, err
 	}
+	m.Published(created)
 	return &Result{Event: stored, Created: created}, nil
 }
 
@@ -132,12 +148,28 @@ func (p *Publisher) validate(ctx context.Context, in *Event) error {
 	}
 	in.Data = trimmed
 	et, err := p.Store.EventType(ctx, in.Type)
-	if herald.ErrorCode(err) == herald.ENotFound || (err == nil && et.Archived) {
+	if herald.ErrorCode(err) == herald.ENotFound {
 		return &herald.Error{Code: herald.EUnknownEvent, Message: fmt.Sprintf("event type %q is not in the catalog", in.Type),
 			Details: []herald.ErrorDetail{{Field: "event", Message: "unknown event type"}}}
 	}
 	if err != nil {
 		return err
+	}
+	if et.Archived {
+		return &herald.Error{Code: herald.EUnknownEvent, Message: fmt.Sprintf("event type %q is archived", in.Type),
+			Details: []herald.ErrorDetail{{Field: "event", Message: "archived event type; events of it can no longer be published"}}}
+	}
+	if len(et.Schema) > 0 {
+		sch, err := p.schemas.Get(et.Schema)
+		if err != nil {
+			// Stored schemas were compiled when they were put; one that no longer compiles is
+			// Herald's fault, not the publisher's.
+			return fmt.Errorf("event type %s: stored schema does not compile: %v", et.Name, err) // %v: not the publisher's 422
+		}
+		if d := sch.Validate("data", in.Data); len(d) > 0 {
+			return &herald.Error{Code: herald.EInvalid,
+				Message: fmt.Sprintf("data does not match the schema of event type %q", in.Type), Details: d}
+		}
 	}
 	for _, check := range []struct{ field, id string }{{"user_id", in.UserID}, {"organization_id", in.OrganizationID}} {
 		if check.id == "" {
