@@ -247,6 +247,20 @@ func TestDeleteEventTypeArchivesWhatIsInUse(t *testing.T) {
 		e.expectError(404, "not_found", "", "GET", "/events/"+id, nil)
 	})
 
+	t.Run("re-publishing an event accepted before the type was archived keeps its first answer", func(t *testing.T) {
+		var first struct {
+			ID        string `json:"id"`
+			Duplicate bool   `json:"duplicate"`
+		}
+		e.mustDo(202, "POST", "/events", map[string]any{"id": e.ev("evt_used"), "event": "summary.completed",
+			"user_id": "u_1", "data": map[string]any{}}, &first)
+		if first.ID != e.ev("evt_used") || !first.Duplicate {
+			t.Fatalf("answer %+v, want the first event as a duplicate", first)
+		}
+		e.expectError(409, "conflict", "", "POST", "/events", map[string]any{"id": e.ev("evt_used"), "event": "summary.completed",
+			"user_id": "u_1", "data": map[string]any{"other": 1}})
+	})
+
 	t.Run("a new webhook cannot subscribe to an archived type", func(t *testing.T) {
 		e.expectError(422, "validation_failed", "events[0]", "POST", "/users/u_1/webhooks",
 			map[string]any{"url": r.URL + "/x", "events": []string{"summary.completed"}})

@@ -5,6 +5,10 @@
 // Publishing is idempotent on the event id: the same id with the same content returns the first
 // event and starts nothing new; with different content it is a conflict. A publish that stored
 // the event but could not reach Temporal fails, and publishing it again completes it.
+//
+// An event's data must match its type's JSON Schema when the type has one; a failure is a
+// validation error whose details name each failing JSON path ("data.summary.title"). Schemas
+// are compiled once per process and schema text (package catalog).
 package starter
 
 import (
@@ -63,17 +67,33 @@ const maxIDLength = 200
 
 // Publish validates, stores and starts the event. Errors are *herald.Error for bad input; an
 // event that is refused (bad fields, an unknown or archived type, data its type's schema
-// rejects) is not stored and starts nothing.
+// rejects, an owner not in the directory) is not stored and starts nothing.
+//
+// An id that was accepted before keeps its first answer even when the catalog or the directory
+// changed since (its type archived, its schema stricter): a publisher retrying an accepted event
+// gets the same 202 (or 409 for other content), never a 422.
 func (p *Publisher) Publish(ctx context.Context, in Event) (*Result, error) {
 	m := p.Metrics
 	if m == nil {
 		m = metrics.Default
 	}
-	if err := p.validate(ctx, &in); err != nil {
-		if herald.ErrorCode(err) != herald.EInternal && herald.ErrorCode(err) != herald.EUnavailable {
+	reject := func(err error) (*Result, error) {
+		if code := herald.ErrorCode(err); code != herald.EInternal && code != herald.EUnavailable {
 			m.Rejected()
 		}
 		return nil, err
+	}
+	if err := checkFields(&in); err != nil {
+		return reject(err)
+	}
+	if err := p.checkReferences(ctx, in); err != nil {
+		accepted, lookupErr := p.accepted(ctx, in.ID, err)
+		if lookupErr != nil {
+			return nil, lookupErr
+		}
+		if !accepted {
+			return reject(err)
+		}
 	}
 	hash := requestHash(in)
 	ev := &herald.Event{
@@ -125,7 +145,24 @@ func (p *Publisher) start(ctx context.Context, ev *herald.Event) error {
 	return nil
 }
 
-func (p *Publisher) validate(ctx context.Context, in *Event) error {
+// accepted reports whether a publish refused with err is a retry of an event already stored:
+// only the catalog and directory checks may refuse one, and InsertEvent then compares content.
+func (p *Publisher) accepted(ctx context.Context, id string, err error) (bool, error) {
+	if id == "" || herald.ErrorCode(err) == herald.EInternal || herald.ErrorCode(err) == herald.EUnavailable {
+		return false, nil
+	}
+	_, lookupErr := p.Store.Event(ctx, id)
+	switch {
+	case lookupErr == nil:
+		return true, nil
+	case herald.ErrorCode(lookupErr) == herald.ENotFound:
+		return false, nil
+	}
+	return false, lookupErr
+}
+
+// checkFields checks the event's own fields and trims its data.
+func checkFields(in *Event) error {
 	var details []herald.ErrorDetail
 	add := func(field, msg string) { details = append(details, herald.ErrorDetail{Field: field, Message: msg}) }
 	if len(in.ID) > maxIDLength {
@@ -147,6 +184,12 @@ func (p *Publisher) validate(ctx context.Context, in *Event) error {
 		return &herald.Error{Code: herald.EInvalid, Message: "the event is not valid", Details: details}
 	}
 	in.Data = trimmed
+	return nil
+}
+
+// checkReferences checks the event against the catalog (a known, unarchived type whose schema
+// accepts the data) and the directory (its user and organization exist).
+func (p *Publisher) checkReferences(ctx context.Context, in Event) error {
 	et, err := p.Store.EventType(ctx, in.Type)
 	if herald.ErrorCode(err) == herald.ENotFound {
 		return &herald.Error{Code: herald.EUnknownEvent, Message: fmt.Sprintf("event type %q is not in the catalog", in.Type),
