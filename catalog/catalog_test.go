@@ -272,5 +272,22 @@ func TestExamplesSatisfySchemas(t *testing.T) {
 		for _, d := range s.Validate("data", e.Example) {
 			t.Errorf("%s: example: %s %s", e.Name, d.Field, d.Message)
 		}
+		// The schema is not vacuous: data without its required members is refused, by name.
+		sch, _ := decodeObject(e.Schema)
+		req, _ := sch["required"].([]any)
+		if len(req) == 0 {
+			t.Errorf("%s: the schema requires no top-level member", e.Name)
+			continue
+		}
+		got := map[string]bool{}
+		for _, d := range s.Validate("data", []byte(`{}`)) {
+			got[d.Field] = true
+		}
+		for _, r := range req {
+			if !got["data."+r.(string)] || len(got) != len(req) {
+				t.Errorf("%s: {} gives %v, want one detail per required member %v", e.Name, got, req)
+				break
+			}
+		}
 	}
 }
