@@ -16,6 +16,7 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
+	"github.com/herald-webhooks/herald/metrics"
 	"github.com/herald-webhooks/herald/netguard"
 	"github.com/herald-webhooks/herald/postgres"
 	"github.com/herald-webhooks/herald/starter"
@@ -30,7 +31,8 @@ type Server struct {
 	Publisher *starter.Publisher
 	Temporal  client.Client
 	Logger    *slog.Logger
-	MaxBody   int64 // request body limit in bytes; DefaultMaxBody when 0
+	MaxBody   int64            // request body limit in bytes; DefaultMaxBody when 0
+	Metrics   *metrics.Metrics // request metrics and GET /metrics; metrics.Default when nil
 	// URLPolicy is which webhook URLs and addresses are allowed (checked when a webhook is
 	// saved, and at connect time by test sends); the zero value allows public HTTPS only.
 	URLPolicy netguard.Policy
@@ -47,13 +49,15 @@ func (s *Server) engine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recoverer(), s.limitBody())
+	r.Use(s.observe(), s.recoverer(), s.limitBody())
 	r.NoRoute(func(c *gin.Context) { s.writeError(c, herald.Errorf(herald.ENotFound, "no such route")) })
 	r.NoMethod(func(c *gin.Context) {
 		s.writeError(c, herald.Errorf(herald.EMethodNotAllowed, "method not allowed on this route"))
 	})
 	r.GET("/healthz", func(c *gin.Context) { c.PureJSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
+	s.metricsRoutes(&r.RouterGroup)
+	s.openapiRoutes(&r.RouterGroup)
 
 	v1 := r.Group("/api/v1", s.authenticate())
 	s.catalogRoutes(v1.Group("", s.adminForWrites()))
@@ -63,6 +67,7 @@ func (s *Server) engine() *gin.Engine {
 	s.eventRoutes(v1.Group("", s.adminOnly()))
 	s.deliveryRoutes(v1)
 	s.controlRoutes(v1)
+	s.statsRoutes(v1)
 	return r
 }
 

@@ -78,8 +78,29 @@ var matrixRoutes = map[string]matrixRoute{
 	"GET /api/v1/webhooks/:id/deliveries":              {ownerRead, "/api/v1/webhooks/{webhook}/deliveries", ""},
 	"GET /api/v1/deliveries/:id":                       {ownerRead, "/api/v1/deliveries/{delivery}", ""},
 	"POST /api/v1/deliveries/:id/redeliver":            {ownerWrite, "/api/v1/deliveries/{delivery}/redeliver", ""},
-	"POST /api/v1/webhooks/:id/replay":                 {ownerWrite, "/api/v1/webhooks/{webhook}/replay", `{"status":["failed"]}`},
-	"GET /api/v1/replays/:id":                          {ownerRead, "/api/v1/replays/{replay}", ""},
+	"GET /metrics":                                     {public, "/metrics", ""},
+	"GET /api/v1/openapi.json":                         {public, "/api/v1/openapi.json", ""},
+
+	"GET /api/v1/event-types/:name":    {anyCaller, "/api/v1/event-types/{eventType}", ""},
+	"DELETE /api/v1/event-types/:name": {adminOnly, "/api/v1/event-types/{newEventType}", ""},
+
+	"GET /api/v1/organization/:id/webhooks/:webhookId":       {ownerRead, "/api/v1/organization/{org}/webhooks/{webhook}", ""},
+	"PUT /api/v1/organization/:id/webhooks/:webhookId":       {ownerWrite, "/api/v1/organization/{org}/webhooks/{webhook}", `{"url":"{receiver}","events":["*"]}`},
+	"PATCH /api/v1/organization/:id/webhooks/:webhookId":     {ownerWrite, "/api/v1/organization/{org}/webhooks/{webhook}", `{"name":"patched"}`},
+	"DELETE /api/v1/organization/:id/webhooks/:webhookId":    {ownerWrite, "/api/v1/organization/{org}/webhooks/{newWebhook}", ""},
+	"POST /api/v1/organization/:id/webhooks/:webhookId/test": {ownerWrite, "/api/v1/organization/{org}/webhooks/{webhook}/test", ""},
+	"GET /api/v1/users/:id/webhooks/:webhookId":              {ownerRead, "/api/v1/users/{user}/webhooks/{webhook}", ""},
+	"PUT /api/v1/users/:id/webhooks/:webhookId":              {ownerWrite, "/api/v1/users/{user}/webhooks/{webhook}", `{"url":"{receiver}","events":["*"]}`},
+	"PATCH /api/v1/users/:id/webhooks/:webhookId":            {ownerWrite, "/api/v1/users/{user}/webhooks/{webhook}", `{"name":"patched"}`},
+	"DELETE /api/v1/users/:id/webhooks/:webhookId":           {ownerWrite, "/api/v1/users/{user}/webhooks/{newWebhook}", ""},
+	"POST /api/v1/users/:id/webhooks/:webhookId/test":        {ownerWrite, "/api/v1/users/{user}/webhooks/{webhook}/test", ""},
+	"POST /api/v1/webhooks/:id/activate":                     {ownerWrite, "/api/v1/webhooks/{webhook}/activate", ""},
+	"POST /api/v1/webhooks/:id/deactivate":                   {ownerWrite, "/api/v1/webhooks/{newWebhook}/deactivate", ""},
+	"POST /api/v1/webhooks/:id/rotate-secret":                {ownerWrite, "/api/v1/webhooks/{newWebhook}/rotate-secret", ""},
+	"POST /api/v1/webhooks/:id/test":                         {ownerWrite, "/api/v1/webhooks/{webhook}/test", ""},
+	"GET /api/v1/webhooks/:id/stats":                         {ownerRead, "/api/v1/webhooks/{webhook}/stats", ""},
+	"POST /api/v1/webhooks/:id/replay":                       {ownerWrite, "/api/v1/webhooks/{webhook}/replay", `{"status":["failed"]}`},
+	"GET /api/v1/replays/:id":                                {ownerRead, "/api/v1/replays/{replay}", ""},
 }
 
 // caller is one principal of the matrix.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -29,16 +30,13 @@ func (s *Server) listDeliveries(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	status := c.Query("status")
-	switch status {
-	case "", herald.DeliveryPending, herald.DeliverySucceeded, herald.DeliveryFailed, herald.DeliveryCancelled:
-	default:
-		s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "invalid status filter",
-			Details: []herald.ErrorDetail{{Field: "status", Message: "must be pending, succeeded, failed or cancelled"}}})
+	f, err := deliveryFilter(c)
+	if err != nil {
+		s.writeError(c, err)
 		return
 	}
-	ds, err := s.Store.WebhookDeliveries(ctx, postgres.DeliveryFilter{WebhookID: c.Param("id"), Status: status,
-		EventType: c.Query("event"), Before: c.Query("cursor"), Limit: limit + 1})
+	f.WebhookID, f.Limit = c.Param("id"), limit+1
+	ds, err := s.Store.WebhookDeliveries(ctx, f)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -64,4 +62,45 @@ func (s *Server) getDelivery(c *gin.Context) {
 		return
 	}
 	c.PureJSON(http.StatusOK, d)
+}
+
+// deliveryFilter reads the filters of a delivery list: status, event (type), since and until
+// (RFC 3339, on the delivery's creation time) and cursor. Each bad one is a field detail.
+func deliveryFilter(c *gin.Context) (postgres.DeliveryFilter, error) {
+	var d []herald.ErrorDetail
+	add := func(field, msg string) { d = append(d, herald.ErrorDetail{Field: field, Message: msg}) }
+	f := postgres.DeliveryFilter{Status: c.Query("status"), EventType: c.Query("event"), Before: c.Query("cursor")}
+	switch f.Status {
+	case "", herald.DeliveryPending, herald.DeliverySucceeded, herald.DeliveryFailed, herald.DeliveryCancelled:
+	default:
+		add("status", "must be pending, succeeded, failed or cancelled")
+	}
+	if f.EventType != "" && !idPattern.MatchString(f.EventType) {
+		add("event", "not an event type name")
+	}
+	if f.Before != "" && !idPattern.MatchString(f.Before) {
+		add("cursor", "is not a next_cursor of this list")
+	}
+	for _, t := range []struct {
+		field string
+		dst   *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		v := c.Query(t.field)
+		if v == "" {
+			continue
+		}
+		ts, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			add(t.field, "must be an RFC 3339 time such as 2026-02-18T12:00:00Z")
+			continue
+		}
+		*t.dst = ts
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
+		add("until", "must be after since")
+	}
+	if len(d) > 0 {
+		return f, &herald.Error{Code: herald.EInvalid, Message: "invalid delivery filter", Details: d}
+	}
+	return f, nil
 }

@@ -42,15 +42,16 @@ func TestSeedReceivers(t *testing.T) {
 			if !ok {
 				t.Fatalf("no documented receiver for preset %q", p.Name)
 			}
-			path := "/" + p.Name
+			path, user := "/"+p.Name, "u_seed_"+p.Name
+			e.mustDo(200, "PUT", "/users/"+user, map[string]any{"email": p.Name + "@example.com"}, nil)
 			var w webhook
-			e.mustDo(201, "POST", "/users/u_2/webhooks", map[string]any{"url": srv.URL + path,
+			e.mustDo(201, "POST", "/users/"+user+"/webhooks", map[string]any{"url": srv.URL + path,
 				"events": []string{"summary.completed"}, "active": true, "preset": p.Name}, &w)
 			if !strings.HasPrefix(w.Secret, p.SecretPrefix) {
 				t.Fatalf("the secret does not use the preset's prefix %q", p.SecretPrefix)
 			}
 			id := e.ev("evt_seed_" + p.Name)
-			e.mustDo(202, "POST", "/events", map[string]any{"id": id, "event": "summary.completed", "user_id": "u_2",
+			e.mustDo(202, "POST", "/events", map[string]any{"id": id, "event": "summary.completed", "user_id": user,
 				"data": data}, nil)
 			if d := e.waitDeliveries(id, 1)[0]; d.Status != "succeeded" {
 				t.Fatalf("delivery %+v", d)

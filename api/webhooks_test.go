@@ -48,17 +48,6 @@ type fullWebhook struct {
 	ConsecutiveFailures  int               `json:"consecutive_failures"`
 }
 
-type errorAnswer struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Details []struct {
-			Field   string `json:"field"`
-			Message string `json:"message"`
-		} `json:"details"`
-	} `json:"error"`
-}
-
 func (a errorAnswer) hasField(f string) bool {
 	for _, d := range a.Error.Details {
 		if d.Field == f {

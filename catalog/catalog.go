@@ -1,4 +1,13 @@
-// Package catalog holds Herald's example event catalog: every event of the five products Herald stands in for.
+// Package catalog holds Herald's event catalog rules and its example catalog.
+//
+// An event type may carry a JSON Schema for its data (Draft 2020-12 unless the schema's
+// $schema names another draft). Compile checks a schema when it is stored; Schemas caches
+// compiled schemas by the hash of their text, and publishing validates each event's data with
+// it, answering failures with the JSON path of each failing value ("data.summary.title").
+// Schemas are self-contained: references to files or URLs are refused.
+//
+// Examples is the example catalog `herald dev` loads: every event of the five products Herald
+// stands in for, each with an example payload that its schema accepts.
 package catalog
 
 import (

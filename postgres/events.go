@@ -3,6 +3,8 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -251,24 +253,52 @@ func (s *Store) Delivery(ctx context.Context, id string) (*herald.Delivery, erro
 	return &d, nil
 }
 
-// DeliveryFilter narrows a webhook's delivery log.
+// DeliveryFilter narrows a webhook's delivery log. Zero fields do not filter.
 type DeliveryFilter struct {
 	WebhookID string
 	Status    string
 	EventType string
-	Before    string // cursor: a delivery id; only older deliveries are returned
+	Since     time.Time // created at or after
+	Until     time.Time // created before
+	Before    string    // cursor: a delivery id of this webhook; only older deliveries are returned
 	Limit     int
 }
 
-// WebhookDeliveries lists a webhook's deliveries newest first.
+const webhookDeliveriesSQL = `SELECT ` + deliveryColumns + ` FROM deliveries d JOIN events e ON e.id = d.event_id
+WHERE d.webhook_id = $1 AND ($2 = '' OR d.status = $2) AND ($3 = '' OR e.type = $3)
+  AND ($4::timestamptz IS NULL OR d.created_at >= $4) AND ($5::timestamptz IS NULL OR d.created_at < $5)
+  AND ($6::timestamptz IS NULL OR (d.created_at, d.id) < ($6, $7))
+ORDER BY d.created_at DESC, d.id DESC LIMIT $8`
+
+// WebhookDeliveries lists a webhook's deliveries newest first. A cursor that is not one of
+// the webhook's deliveries is a validation error on the field "cursor".
 func (s *Store) WebhookDeliveries(ctx context.Context, f DeliveryFilter) ([]herald.Delivery, error) {
+	var before *time.Time
+	if f.Before != "" {
+		var t time.Time
+		err := s.db.GetContext(ctx, &t, `SELECT created_at FROM deliveries WHERE id = $1 AND webhook_id = $2`,
+			f.Before, f.WebhookID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, &herald.Error{Code: herald.EInvalid, Message: "invalid cursor",
+				Details: []herald.ErrorDetail{{Field: "cursor", Message: "is not a next_cursor of this list"}}}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read cursor: %w", err)
+		}
+		before = &t
+	}
 	out := []herald.Delivery{}
-	err := s.db.SelectContext(ctx, &out, `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.id = d.event_id
-		WHERE d.webhook_id = $1 AND ($2 = '' OR d.status = $2) AND ($3 = '' OR e.type = $3)
-		  AND ($4 = '' OR (d.created_at, d.id) < (SELECT created_at, id FROM deliveries WHERE id = $4))
-		ORDER BY d.created_at DESC, d.id DESC LIMIT $5`, f.WebhookID, f.Status, f.EventType, f.Before, f.Limit)
+	err := s.db.SelectContext(ctx, &out, webhookDeliveriesSQL, f.WebhookID, f.Status, f.EventType,
+		optionalTime(f.Since), optionalTime(f.Until), before, f.Before, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
 	return out, nil
+}
+
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }

@@ -5,6 +5,10 @@
 // Publishing is idempotent on the event id: the same id with the same content returns the first
 // event and starts nothing new; with different content it is a conflict. A publish that stored
 // the event but could not reach Temporal fails, and publishing it again completes it.
+//
+// An event's data must match its type's JSON Schema when the type has one; a failure is a
+// validation error whose details name each failing JSON path ("data.summary.title"). Schemas
+// are compiled once per process and schema text (package catalog).
 package starter
 
 import (
@@ -23,6 +27,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/catalog"
+	"github.com/herald-webhooks/herald/metrics"
 	"github.com/herald-webhooks/herald/postgres"
 	"github.com/herald-webhooks/herald/workflows"
 )
@@ -34,6 +40,10 @@ type Publisher struct {
 	// TaskQueue of the event workflows; workflows.TaskQueue when empty. Delivery workflows run
 	// on their event workflow's queue.
 	TaskQueue string
+	// Metrics records publishes; metrics.Default when nil.
+	Metrics *metrics.Metrics
+
+	schemas catalog.Schemas // compiled schemas of the event types, by schema text
 }
 
 // Event is what a backend publishes. ID and Timestamp are generated when empty.
@@ -55,10 +65,35 @@ type Result struct {
 // maxIDLength bounds event ids (they are part of workflow IDs).
 const maxIDLength = 200
 
-// Publish validates, stores and starts the event. Errors are *herald.Error for bad input.
+// Publish validates, stores and starts the event. Errors are *herald.Error for bad input; an
+// event that is refused (bad fields, an unknown or archived type, data its type's schema
+// rejects, an owner not in the directory) is not stored and starts nothing.
+//
+// An id that was accepted before keeps its first answer even when the catalog or the directory
+// changed since (its type archived, its schema stricter): a publisher retrying an accepted event
+// gets the same 202 (or 409 for other content), never a 422.
 func (p *Publisher) Publish(ctx context.Context, in Event) (*Result, error) {
-	if err := p.validate(ctx, &in); err != nil {
+	m := p.Metrics
+	if m == nil {
+		m = metrics.Default
+	}
+	reject := func(err error) (*Result, error) {
+		if code := herald.ErrorCode(err); code != herald.EInternal && code != herald.EUnavailable {
+			m.Rejected()
+		}
 		return nil, err
+	}
+	if err := checkFields(&in); err != nil {
+		return reject(err)
+	}
+	if err := p.checkReferences(ctx, in); err != nil {
+		accepted, lookupErr := p.accepted(ctx, in.ID, err)
+		if lookupErr != nil {
+			return nil, lookupErr
+		}
+		if !accepted {
+			return reject(err)
+		}
 	}
 	hash := requestHash(in)
 	ev := &herald.Event{
@@ -78,6 +113,7 @@ func (p *Publisher) Publish(ctx context.Context, in Event) (*Result, error) {
 	if err := p.start(ctx, stored); err != nil {
 		return nil, err
 	}
+	m.Published(created)
 	return &Result{Event: stored, Created: created}, nil
 }
 
@@ -112,7 +148,24 @@ func (p *Publisher) start(ctx context.Context, ev *herald.Event) error {
 	return nil
 }
 
-func (p *Publisher) validate(ctx context.Context, in *Event) error {
+// accepted reports whether a publish refused with err is a retry of an event already stored:
+// only the catalog and directory checks may refuse one, and InsertEvent then compares content.
+func (p *Publisher) accepted(ctx context.Context, id string, err error) (bool, error) {
+	if id == "" || herald.ErrorCode(err) == herald.EInternal || herald.ErrorCode(err) == herald.EUnavailable {
+		return false, nil
+	}
+	_, lookupErr := p.Store.Event(ctx, id)
+	switch {
+	case lookupErr == nil:
+		return true, nil
+	case herald.ErrorCode(lookupErr) == herald.ENotFound:
+		return false, nil
+	}
+	return false, lookupErr
+}
+
+// checkFields checks the event's own fields and trims its data.
+func checkFields(in *Event) error {
 	var details []herald.ErrorDetail
 	add := func(field, msg string) { details = append(details, herald.ErrorDetail{Field: field, Message: msg}) }
 	if len(in.ID) > maxIDLength {
@@ -134,13 +187,35 @@ func (p *Publisher) validate(ctx context.Context, in *Event) error {
 		return &herald.Error{Code: herald.EInvalid, Message: "the event is not valid", Details: details}
 	}
 	in.Data = trimmed
+	return nil
+}
+
+// checkReferences checks the event against the catalog (a known, unarchived type whose schema
+// accepts the data) and the directory (its user and organization exist).
+func (p *Publisher) checkReferences(ctx context.Context, in Event) error {
 	et, err := p.Store.EventType(ctx, in.Type)
-	if herald.ErrorCode(err) == herald.ENotFound || (err == nil && et.Archived) {
+	if herald.ErrorCode(err) == herald.ENotFound {
 		return &herald.Error{Code: herald.EUnknownEvent, Message: fmt.Sprintf("event type %q is not in the catalog", in.Type),
 			Details: []herald.ErrorDetail{{Field: "event", Message: "unknown event type"}}}
 	}
 	if err != nil {
 		return err
+	}
+	if et.Archived {
+		return &herald.Error{Code: herald.EUnknownEvent, Message: fmt.Sprintf("event type %q is archived", in.Type),
+			Details: []herald.ErrorDetail{{Field: "event", Message: "archived event type; events of it can no longer be published"}}}
+	}
+	if len(et.Schema) > 0 {
+		sch, err := p.schemas.Get(et.Schema)
+		if err != nil {
+			// Stored schemas were compiled when they were put; one that no longer compiles is
+			// Herald's fault, not the publisher's.
+			return fmt.Errorf("event type %s: stored schema does not compile: %v", et.Name, err) // %v: not the publisher's 422
+		}
+		if d := sch.Validate("data", in.Data); len(d) > 0 {
+			return &herald.Error{Code: herald.EInvalid,
+				Message: fmt.Sprintf("data does not match the schema of event type %q", in.Type), Details: d}
+		}
 	}
 	for _, check := range []struct{ field, id string }{{"user_id", in.UserID}, {"organization_id", in.OrganizationID}} {
 		if check.id == "" {

@@ -73,7 +73,7 @@ func TestMigrateAPIAndWorkerDeliverAgainstExternalServices(t *testing.T) {
 	if c := call("POST", "/users/u_1/webhooks", `{"url":"`+recv.URL+`","events":["*"],"active":true}`); c != 201 {
 		t.Fatalf("create webhook: %d", c)
 	}
-	if c := call("POST", "/events", `{"id":"evt_prod_1","event":"summary.completed","user_id":"u_1","data":{}}`); c != 202 {
+	if c := call("POST", "/events", `{"id":"evt_prod_1","event":"summary.completed","user_id":"u_1","data":{"recording":{"id":"rec_1"}}}`); c != 202 {
 		t.Fatalf("publish: %d", c)
 	}
 	select {
