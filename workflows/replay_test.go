@@ -9,14 +9,15 @@ import (
 	"github.com/herald-webhooks/herald/workflows"
 )
 
-// TestReplayRecordedHistories replays histories recorded from `herald dev` (an event fanned out
-// to three webhooks; a delivery retried then succeeded; one answered 410; one cancelled while
-// waiting for a retry). Delivery workflows run for up to a day, so a deploy meets histories
+// TestReplayRecordedHistories replays histories recorded from real runs by TestRecordHistories
+// in the api package (an event fanned out to three webhooks; a first-attempt delivery; one
+// retried then succeeded; one answered 410; one cancelled while waiting for a retry; a manual
+// redelivery; a replay). Delivery workflows run for up to a day, so a deploy meets histories
 // written by the previous code: a change that alters the commands these workflows issue fails
 // here. Record new files when a change is deliberate (and version it with workflow.GetVersion).
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) < 4 {
+	if err != nil || len(files) < 7 {
 		t.Fatalf("recorded histories: %v %v", files, err)
 	}
 	for _, f := range files {
@@ -24,6 +25,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(workflows.EventWorkflow)
 			r.RegisterWorkflow(workflows.DeliveryWorkflow)
+			r.RegisterWorkflow(workflows.ReplayWorkflow)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}
