@@ -7,18 +7,17 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/herald-webhooks/herald/netguard"
 	"github.com/herald-webhooks/herald/postgres"
 )
 
 // NewGuardedHTTPClient is NewHTTPClient whose connections are checked by control (e.g.
 // netguard.Policy.Control) on the address dialed, after DNS. It uses no proxy, so the check
-// is made on the webhook's own address.
-func NewGuardedHTTPClient(control func(network, address string, c syscall.RawConn) error) *http.Client {
+// is made on the webhook's own address. resolver is the DNS resolver; nil is the system's.
+func NewGuardedHTTPClient(control func(network, address string, c syscall.RawConn) error, resolver *net.Resolver) *http.Client {
 	c := NewHTTPClient()
 	tr := c.Transport.(*http.Transport)
 	tr.Proxy = nil
-	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: control}
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: control, Resolver: resolver}
 	tr.DialContext = d.DialContext
 	return c
 }
@@ -31,30 +30,5 @@ const ErrorKindBlocked = "blocked"
 // network policy has the error kind "blocked". The API's test sends use it. (A function, not
 // a method: every exported method of Activities is registered as an activity.)
 func Send(ctx context.Context, a *Activities, t *postgres.Target, trigger string) Outcome {
-	var blocked bool
-	guarded := *a
-	if a.HTTP != nil {
-		c := *a.HTTP
-		base := c.Transport
-		if base == nil {
-			base = http.DefaultTransport
-		}
-		c.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			resp, err := base.RoundTrip(r)
-			if err != nil && netguard.Blocked(err) != nil {
-				blocked = true
-			}
-			return resp, err
-		})
-		guarded.HTTP = &c
-	}
-	out := guarded.send(ctx, t, trigger)
-	if blocked && out.Attempt.StatusCode == nil {
-		out.Attempt.ErrorKind = ErrorKindBlocked
-	}
-	return out
+	return a.send(ctx, t, trigger)
 }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

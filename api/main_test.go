@@ -101,7 +101,13 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) startWorker() {
 	e.t.Helper()
-	acts := &activities.Activities{Store: e.store, HTTP: activities.NewHTTPClient(),
+	e.startWorkerWith(activities.NewHTTPClient())
+}
+
+// startWorkerWith starts the env's worker with deliveries sent through client.
+func (e *env) startWorkerWith(client *http.Client) {
+	e.t.Helper()
+	acts := &activities.Activities{Store: e.store, HTTP: client,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Temporal: stack.Client}
 	w := worker.NewOnQueue(stack.Client, e.queue, acts, sdkworker.Options{})
 	if err := w.Start(); err != nil {

@@ -22,7 +22,7 @@ const TestEventType = "webhook.test"
 func (s *Server) testSender() *activities.Activities {
 	s.senderOnce.Do(func() {
 		s.sender = &activities.Activities{Store: s.Store, Logger: s.Logger, UserAgent: s.UserAgent,
-			HTTP: activities.NewGuardedHTTPClient(s.URLPolicy.Control)}
+			HTTP: activities.NewGuardedHTTPClient(s.URLPolicy.Control, nil)}
 	})
 	return s.sender
 }

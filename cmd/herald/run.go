@@ -116,7 +116,7 @@ func serve(ctx context.Context, w sdkworker.Worker, srv *api.Server, ln net.List
 // newActivities builds the worker's activities; their HTTP client refuses, after DNS, the
 // addresses the URL policy does not allow.
 func newActivities(store *postgres.Store, tc client.Client, cfg config, logger *slog.Logger) *activities.Activities {
-	return &activities.Activities{Store: store, HTTP: activities.NewGuardedHTTPClient(cfg.urlPolicy().Control),
+	return &activities.Activities{Store: store, HTTP: activities.NewGuardedHTTPClient(cfg.urlPolicy().Control, nil),
 		Logger: logger, UserAgent: cfg.UserAgent, Temporal: tc}
 }
 
