@@ -30,6 +30,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/metrics"
 	"github.com/herald-webhooks/herald/netguard"
 	"github.com/herald-webhooks/herald/payload"
 	"github.com/herald-webhooks/herald/postgres"
@@ -434,9 +435,10 @@ type Outcome struct {
 }
 
 // send signs the target's body for this moment and POSTs it, within the webhook's timeout.
-func (a *Activities) send(ctx context.Context, t *postgres.Target, trigger string) Outcome {
+func (a *Activities) send(ctx context.Context, t *postgres.Target, trigger string) (out Outcome) {
 	started := time.Now()
-	out := Outcome{Attempt: herald.Attempt{Trigger: trigger, StartedAt: started}}
+	out = Outcome{Attempt: herald.Attempt{Trigger: trigger, StartedAt: started}}
+	defer func() { metrics.Attempt(trigger, out.OK, time.Since(started)) }()
 	fail := func(kind string, err error) Outcome {
 		out.Attempt.DurationMS = time.Since(started).Milliseconds()
 		out.Attempt.ErrorKind = kind

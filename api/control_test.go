@@ -2,7 +2,10 @@ package api_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -361,4 +364,34 @@ func itoa(i int) string {
 		return digits[i : i+1]
 	}
 	return itoa(i/10) + digits[i%10:i%10+1]
+}
+
+func TestDeliveryAttemptsAreCounted(t *testing.T) {
+	e := newEnv(t)
+	e.directory()
+	r := newReceiver(t)
+	count := func() float64 {
+		resp, err := http.Get(e.api.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, `herald_delivery_attempts_total{outcome="success",trigger="auto"}`) {
+				f, _ := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
+				return f
+			}
+		}
+		return 0
+	}
+	before := count()
+	e.createWebhook("/users/u_2", r.URL+"/ok", []string{"summary.completed"}, nil)
+	id := e.ev("evt_metrics")
+	e.mustDo(202, "POST", "/events", map[string]any{"id": id, "event": "summary.completed", "user_id": "u_2",
+		"data": map[string]any{}}, nil)
+	e.waitDeliveries(id, 1)
+	if after := count(); after < before+1 {
+		t.Fatalf("herald_delivery_attempts_total{auto,success} went from %v to %v after a delivery", before, after)
+	}
 }

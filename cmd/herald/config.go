@@ -15,6 +15,7 @@ import (
 
 // config is every setting of every command, from flags with environment defaults.
 type config struct {
+	MetricsAddr     string
 	DataDir         string
 	APIAddr         string
 	TemporalPort    int
@@ -60,6 +61,7 @@ func (c *config) flags(fs *flag.FlagSet, dev bool) {
 	fs.StringVar(&c.APIAddr, "api-addr", env("HERALD_API_ADDR", "127.0.0.1:8080"), "API listen address (env HERALD_API_ADDR)")
 	fs.StringVar(&c.AdminKey, "admin-key", env("HERALD_ADMIN_KEY", ""), "admin API key to accept (env HERALD_ADMIN_KEY)")
 	fs.StringVar(&c.UserAgent, "user-agent", env("HERALD_USER_AGENT", ""), "User-Agent of deliveries (env HERALD_USER_AGENT; default Herald-Webhook/<version>)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("HERALD_METRICS_ADDR", ""), "worker: listen address of GET /metrics (env HERALD_METRICS_ADDR; off when empty; the API serves /metrics itself)")
 	fs.StringVar(&c.SecretKey, "secret-key", env("HERALD_SECRET_KEY", ""), "base64 of the 32-byte key that encrypts webhook secrets at rest (env HERALD_SECRET_KEY; dev keeps one in <data dir>/secret-key)")
 	// dev allows http and loopback destinations, so webhooks can point at local receivers.
 	fs.BoolVar(&c.AllowHTTP, "allow-http", envBool("HERALD_ALLOW_HTTP", dev), "allow http:// webhook URLs (env HERALD_ALLOW_HTTP)")

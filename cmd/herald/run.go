@@ -24,6 +24,7 @@ import (
 	"github.com/herald-webhooks/herald/api"
 	"github.com/herald-webhooks/herald/catalog"
 	"github.com/herald-webhooks/herald/devstack"
+	"github.com/herald-webhooks/herald/metrics"
 	"github.com/herald-webhooks/herald/postgres"
 	"github.com/herald-webhooks/herald/secretbox"
 	"github.com/herald-webhooks/herald/starter"
@@ -235,6 +236,16 @@ func runWorker(ctx context.Context, logger *slog.Logger, args []string) error {
 	defer store.Close()
 	defer c.Close()
 	logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace)
+	if cfg.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		ms := &http.Server{Handler: metrics.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = ms.Serve(ln) }()
+		defer ms.Close()
+		logger.Info("metrics listening", "addr", ln.Addr().String())
+	}
 	return serve(ctx, worker.New(c, newActivities(store, c, cfg, logger), sdkworker.Options{}), nil, nil)
 }
 
