@@ -99,6 +99,7 @@ var matrixRoutes = map[string]matrixRoute{
 	"POST /api/v1/webhooks/:id/rotate-secret":                {ownerWrite, "/api/v1/webhooks/{newWebhook}/rotate-secret", ""},
 	"POST /api/v1/webhooks/:id/test":                         {ownerWrite, "/api/v1/webhooks/{webhook}/test", ""},
 	"GET /api/v1/webhooks/:id/stats":                         {ownerRead, "/api/v1/webhooks/{webhook}/stats", ""},
+	"POST /api/v1/deliveries/:id/cancel":                     {ownerWrite, "/api/v1/deliveries/{delivery}/cancel", ""},
 	"POST /api/v1/webhooks/:id/replay":                       {ownerWrite, "/api/v1/webhooks/{webhook}/replay", `{"status":["failed"]}`},
 	"GET /api/v1/replays/:id":                                {ownerRead, "/api/v1/replays/{replay}", ""},
 }

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/lib/pq"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -18,6 +20,7 @@ import (
 // controlRoutes are the operator's levers on deliveries: redeliver one, replay many.
 func (s *Server) controlRoutes(g *gin.RouterGroup) {
 	g.POST("/deliveries/:id/redeliver", s.redeliver)
+	g.POST("/deliveries/:id/cancel", s.cancelDelivery)
 	g.POST("/webhooks/:id/replay", s.byID(write, s.replay))
 	g.GET("/replays/:id", s.getReplay)
 }
@@ -78,7 +81,53 @@ func (s *Server) redeliver(c *gin.Context) {
 type replayRequest struct {
 	Since  *time.Time `json:"since"`
 	Until  *time.Time `json:"until"`
-	Status []string   `json:"status"`
+	Status statuses   `json:"status"`
+}
+
+// statuses is one status or a list of them.
+type statuses []string
+
+func (st *statuses) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*st = statuses{one}
+		return nil
+	}
+	return json.Unmarshal(b, (*[]string)(st))
+}
+
+// cancelDelivery stops a pending delivery: it is marked cancelled and its workflow cancelled
+// (the workflow records cancelled too, so a cancel from the Temporal UI ends the same way).
+func (s *Server) cancelDelivery(c *gin.Context) {
+	ctx := c.Request.Context()
+	d, err := s.Store.Delivery(ctx, c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if _, err := s.webhookFor(c, d.WebhookID, write); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if d.Status != herald.DeliveryPending {
+		s.writeError(c, herald.Errorf(herald.EConflict, "the delivery is %s, not pending", d.Status))
+		return
+	}
+	err = s.Temporal.CancelWorkflow(ctx, workflows.DeliveryWorkflowID(d.EventID, d.WebhookID), "")
+	var notFound *serviceerror.NotFound
+	if err != nil && !errors.As(err, &notFound) {
+		s.writeError(c, temporalUnavailable(err))
+		return
+	}
+	if err := s.Store.FinishDelivery(ctx, d.ID, herald.DeliveryCancelled); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if d, err = s.Store.Delivery(ctx, d.ID); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.PureJSON(http.StatusOK, d)
 }
 
 // replay starts a replay workflow over a webhook's deliveries in a time range and status.
@@ -106,7 +155,7 @@ func (s *Server) replay(c *gin.Context, w *herald.Webhook) {
 		s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "the replay request is not valid", Details: d})
 		return
 	}
-	r := &postgres.Replay{ID: herald.NewID("rpl_"), WebhookID: w.ID, Since: in.Since, Until: in.Until, Statuses: in.Status}
+	r := &postgres.Replay{ID: herald.NewID("rpl_"), WebhookID: w.ID, Since: in.Since, Until: in.Until, Statuses: pq.StringArray(in.Status)}
 	if err := s.Store.CreateReplay(ctx, r); err != nil {
 		s.writeError(c, err)
 		return

@@ -356,6 +356,34 @@ func TestDeliveryStateQuery(t *testing.T) {
 	if st.Status == "pending" && st.NextAttemptAt == nil {
 		t.Fatalf("state %+v: a pending delivery must say when it retries", st)
 	}
+
+	t.Run("cancelling it over REST stops its attempts and marks it cancelled", func(t *testing.T) {
+		var ev struct {
+			Deliveries []delivery `json:"deliveries"`
+		}
+		e.mustDo(200, "GET", "/events/"+id, nil, &ev)
+		var d delivery
+		e.mustDo(200, "POST", "/deliveries/"+ev.Deliveries[0].ID+"/cancel", nil, &d)
+		if d.Status != "cancelled" {
+			t.Fatalf("delivery %+v, want cancelled", d)
+		}
+		waitFor(t, "the workflow to close", 10*time.Second, func() bool {
+			desc, err := stack.Client.DescribeWorkflowExecution(context.Background(), wid, "")
+			return err == nil && desc.GetWorkflowExecutionInfo().GetCloseTime() != nil
+		})
+		n := len(r.requests("/bad"))
+		time.Sleep(time.Second)
+		if len(r.requests("/bad")) != n {
+			t.Fatal("attempts went on after the cancel")
+		}
+		e.mustDo(200, "GET", "/deliveries/"+d.ID, nil, &d)
+		if d.Status != "cancelled" {
+			t.Fatalf("delivery %+v after the workflow closed, want cancelled", d)
+		}
+		if code := e.do("POST", "/deliveries/"+d.ID+"/cancel", nil, nil); code != 409 {
+			t.Fatalf("cancel of a cancelled delivery: %d, want 409", code)
+		}
+	})
 }
 
 func itoa(i int) string {

@@ -244,8 +244,12 @@ func TestAnswersMatchTheDocumentedShapes(t *testing.T) {
 	answer("User", 200, "PUT", "/users/u_3", map[string]any{"email": "c@example.com"})
 	answer("Organization", 200, "PUT", "/organizations/org_2", map[string]any{"name": "Two"})
 	answer("Membership", 200, "PUT", "/organizations/org_2/members/u_3", map[string]any{"role": "admin"})
-	// The webhook shapes are checked once the webhook lifecycle (signing settings) is merged.
 	w := e.createWebhook("/users/u_1", r.URL+"/shape", []string{"*"}, nil)
+	answer("Webhook", 200, "GET", "/users/u_1/webhooks/"+w.ID, nil)
+	answer("WebhookList", 200, "GET", "/users/u_1/webhooks", nil)
+	answer("Webhook", 200, "PATCH", "/users/u_1/webhooks/"+w.ID, map[string]any{"name": "patched"})
+	answer("Webhook", 201, "POST", "/users/u_1/webhooks", map[string]any{"url": r.URL + "/pocket",
+		"events": []string{"summary.completed"}, "preset": "pocket"})
 	answer("PublishAccepted", 202, "POST", "/events", map[string]any{"id": e.ev("evt_shape"), "event": "summary.completed",
 		"user_id": "u_1", "data": map[string]any{"summary": map[string]any{"title": "t"}}})
 	ds := e.waitDeliveries(e.ev("evt_shape"), 1)
@@ -253,6 +257,7 @@ func TestAnswersMatchTheDocumentedShapes(t *testing.T) {
 	answer("Delivery", 200, "GET", "/deliveries/"+ds[0].ID, nil)
 	answer("DeliveryList", 200, "GET", "/webhooks/"+w.ID+"/deliveries", nil)
 	answer("WebhookStats", 200, "GET", "/webhooks/"+w.ID+"/stats", nil)
+	answer("Replay", 202, "POST", "/webhooks/"+w.ID+"/replay", map[string]any{"status": []string{"succeeded"}})
 	answer("Error", 422, "POST", "/events", map[string]any{"event": "summary.completed", "user_id": "u_1", "data": map[string]any{}})
 	answer("Error", 404, "GET", "/deliveries/dlv_none", nil)
 }
