@@ -68,7 +68,7 @@ func (s *Server) redeliver(c *gin.Context) {
 		TypedSearchAttributes: workflows.DeliveryAttributes(d.EventType, w.ID, w.Owner()),
 	}, workflows.DeliveryWorkflow, workflows.DeliveryInput{
 		DeliveryID: d.ID, EventID: d.EventID, WebhookID: w.ID, TimeoutSeconds: w.TimeoutSeconds,
-		Retry: workflows.RetryPolicy(w.Retry), Trigger: herald.TriggerManual,
+		Retry: workflows.RetryPolicy(w.Retry), Trigger: herald.TriggerManual, EventType: d.EventType, Host: hostOf(w.URL),
 	})
 	if err != nil {
 		s.writeError(c, temporalUnavailable(err))

@@ -69,7 +69,9 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 	input := activities.DeliverInput{DeliveryID: in.DeliveryID, Retry: policy, Trigger: in.Trigger}
 
 	var res activities.DeliverResult
+	summary := "deliver " + in.EventType + " → " + in.Host
 	first := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		Summary:             summary + " (first attempt)",
 		StartToCloseTimeout: attemptTimeout,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
@@ -91,6 +93,7 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 			if err == nil {
 				input.AttemptOffset = offset
 				rest := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+					Summary:                summary + " (retries)",
 					StartToCloseTimeout:    attemptTimeout,
 					ScheduleToCloseTimeout: window(policy, offset, attemptTimeout),
 					RetryPolicy: &temporal.RetryPolicy{
@@ -134,6 +137,7 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 			status = herald.DeliveryFailed
 		}
 		recordCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			Summary:             "record " + status,
 			StartToCloseTimeout: 30 * time.Second,
 			RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
 		})

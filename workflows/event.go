@@ -18,6 +18,7 @@ func EventWorkflow(ctx workflow.Context, in EventInput) (*EventResult, error) {
 	// Resolving is a local activity: one marker in the history instead of three events and an
 	// activity task round trip. It is idempotent, so a re-run after a worker crash is harmless.
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		Summary:             "resolve destinations",
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
@@ -45,7 +46,7 @@ func EventWorkflow(ctx workflow.Context, in EventInput) (*EventResult, error) {
 		})
 		f := workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflow, DeliveryInput{
 			DeliveryID: d.DeliveryID, EventID: in.EventID, WebhookID: d.WebhookID,
-			TimeoutSeconds: d.TimeoutSeconds, Retry: RetryPolicy(d.Retry),
+			TimeoutSeconds: d.TimeoutSeconds, Retry: RetryPolicy(d.Retry), EventType: res.EventType, Host: d.Host,
 		})
 		pending = append(pending, f)
 		out.DeliveryIDs = append(out.DeliveryIDs, d.DeliveryID)

@@ -55,6 +55,7 @@ func ReplayWorkflow(ctx workflow.Context, in ReplayInput) (*ReplayProgress, erro
 		conc = DefaultReplayConcurrency
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		Summary:             "list deliveries to replay",
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute,
 			NonRetryableErrorTypes: []string{activities.ErrNotFound}},
@@ -127,6 +128,7 @@ func redeliverAll(ctx workflow.Context, replayID string, items []activities.Repl
 		f := workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflow, DeliveryInput{
 			DeliveryID: it.DeliveryID, EventID: it.EventID, WebhookID: it.WebhookID,
 			TimeoutSeconds: it.TimeoutSeconds, Retry: RetryPolicy(it.Retry), Trigger: herald.TriggerManual,
+			EventType: it.EventType, Host: it.Host,
 		})
 		p.Started++
 		running++

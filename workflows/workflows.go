@@ -75,6 +75,8 @@ type DeliveryInput struct {
 	Retry          RetryPolicy
 	TimeoutSeconds int
 	Trigger        string // herald.TriggerAuto when empty; herald.TriggerManual for a redelivery
+	EventType      string // for the activity summaries the Temporal UI shows
+	Host           string // the destination's host, for the same summaries
 }
 
 // RetryPolicy mirrors herald.RetryPolicy in the workflow's input (a copy, so that a later
