@@ -97,7 +97,7 @@ func (s *Server) testWebhook(c *gin.Context, w *herald.Webhook) {
 	}
 	deliveryID := herald.NewID("dlv_")
 	if _, err := s.Store.CreateDeliveries(ctx, ev.ID, []postgres.NewDelivery{
-		{ID: deliveryID, EventID: ev.ID, WebhookID: w.ID, Body: body}}); err != nil {
+		{ID: deliveryID, EventID: ev.ID, WebhookID: w.ID, Body: body, Test: true}}); err != nil {
 		s.writeError(c, err)
 		return
 	}

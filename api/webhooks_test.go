@@ -590,6 +590,31 @@ func TestTestSendReachesARealReceiverAndIsLoggedAsTest(t *testing.T) {
 			t.Fatalf("consecutive failures %d after a failed test", after.ConsecutiveFailures)
 		}
 	})
+	t.Run("test sends are kept out of stats and replays", func(t *testing.T) {
+		var st struct {
+			Deliveries struct{ Total int } `json:"deliveries"`
+			Attempts   struct{ Total int } `json:"attempts"`
+		}
+		e.mustDo(200, "GET", "/webhooks/"+w.ID+"/stats", nil, &st)
+		if st.Deliveries.Total != 0 || st.Attempts.Total != 0 {
+			t.Fatalf("stats %+v count test sends", st)
+		}
+		var rp struct {
+			ID string `json:"id"`
+		}
+		e.mustDo(202, "POST", "/webhooks/"+w.ID+"/replay", map[string]any{"status": []string{"succeeded", "failed"}}, &rp)
+		var got struct {
+			State    string `json:"state"`
+			Progress struct{ Found int } `json:"progress"`
+		}
+		waitFor(t, "the replay", 20*time.Second, func() bool {
+			e.mustDo(200, "GET", "/replays/"+rp.ID, nil, &got)
+			return got.State == "completed"
+		})
+		if got.Progress.Found != 0 {
+			t.Fatalf("the replay found %d test deliveries", got.Progress.Found)
+		}
+	})
 	t.Run("under a policy that refuses loopback, the connection is refused after DNS and reported as blocked", func(t *testing.T) {
 		before := len(r.requests("/failing"))
 		var res3 testAnswer

@@ -123,7 +123,7 @@ func (s *Store) Replay(ctx context.Context, id string) (*Replay, error) {
 func (s *Store) ReplayPage(ctx context.Context, r *Replay, after string, limit int) ([]DeliveryRef, error) {
 	out := []DeliveryRef{}
 	err := s.db.SelectContext(ctx, &out, `SELECT d.id, d.event_id, e.type AS event_type FROM deliveries d JOIN events e ON e.id = d.event_id
-		WHERE d.webhook_id = $1 AND d.status = ANY($2) AND d.created_at < $6
+		WHERE d.webhook_id = $1 AND d.status = ANY($2) AND d.created_at < $6 AND NOT d.test
 		  AND ($3::timestamptz IS NULL OR d.created_at >= $3) AND ($4::timestamptz IS NULL OR d.created_at < $4)
 		  AND ($5 = '' OR (d.created_at, d.id) > (SELECT created_at, id FROM deliveries WHERE id = $5))
 		ORDER BY d.created_at, d.id LIMIT $7`, r.WebhookID, r.Statuses, r.Since, r.Until, after, r.CreatedAt, limit)

@@ -90,10 +90,11 @@ type NewDelivery struct {
 	EventID   string
 	WebhookID string
 	Body      []byte
+	Test      bool // a test send's delivery: kept out of replays and stats
 }
 
 const insertDeliverySQL = `
-INSERT INTO deliveries (id, event_id, webhook_id, status, body) VALUES ($1, $2, $3, 'pending', $4)
+INSERT INTO deliveries (id, event_id, webhook_id, status, body, test) VALUES ($1, $2, $3, 'pending', $4, $5)
 ON CONFLICT (event_id, webhook_id) DO NOTHING`
 
 // CreateDeliveries inserts the deliveries that do not exist yet (one per event and webhook)
@@ -105,7 +106,7 @@ func (s *Store) CreateDeliveries(ctx context.Context, eventID string, ds []NewDe
 	}
 	defer tx.Rollback()
 	for _, d := range ds {
-		if _, err := tx.ExecContext(ctx, insertDeliverySQL, d.ID, d.EventID, d.WebhookID, d.Body); err != nil {
+		if _, err := tx.ExecContext(ctx, insertDeliverySQL, d.ID, d.EventID, d.WebhookID, d.Body, d.Test); err != nil {
 			return nil, fmt.Errorf("insert delivery: %w", err)
 		}
 	}

@@ -31,7 +31,7 @@ type AttemptCounts struct {
 	Failed    int `db:"attempts_failed"`
 }
 
-// webhookStatsSQL is one statement over three aggregates. Attempts are found through the
+// webhookStatsSQL is one statement over three aggregates; test sends are left out. Attempts are found through the
 // deliveries updated since the window's start: recording an attempt updates its delivery, so no
 // attempt within the window is missed, and deliveries_webhook_updated_idx keeps it narrow.
 const webhookStatsSQL = `
@@ -41,16 +41,16 @@ SELECT dc.*, ac.*, last.* FROM
           count(*) FILTER (WHERE status = 'failed') AS deliveries_failed,
           count(*) FILTER (WHERE status = 'pending') AS deliveries_pending,
           count(*) FILTER (WHERE status = 'cancelled') AS deliveries_cancelled
-     FROM deliveries WHERE webhook_id = $1 AND created_at >= $2) dc,
+     FROM deliveries WHERE webhook_id = $1 AND created_at >= $2 AND NOT test) dc,
   (SELECT count(*) AS attempts_total,
           count(*) FILTER (WHERE a.status_code BETWEEN 200 AND 299) AS attempts_succeeded,
           count(*) FILTER (WHERE a.status_code IS NULL OR a.status_code NOT BETWEEN 200 AND 299) AS attempts_failed
      FROM deliveries d JOIN attempts a ON a.delivery_id = d.id
-    WHERE d.webhook_id = $1 AND d.updated_at >= $2 AND a.started_at >= $2) ac,
+    WHERE d.webhook_id = $1 AND d.updated_at >= $2 AND a.started_at >= $2 AND NOT d.test) ac,
   (SELECT max(a.started_at) FILTER (WHERE a.status_code BETWEEN 200 AND 299) AS last_success_at,
           max(a.started_at) FILTER (WHERE a.status_code IS NULL OR a.status_code NOT BETWEEN 200 AND 299) AS last_failure_at
      FROM deliveries d JOIN attempts a ON a.delivery_id = d.id
-    WHERE d.webhook_id = $1) last`
+    WHERE d.webhook_id = $1 AND NOT d.test) last`
 
 // WebhookStats counts the webhook's deliveries created and attempts started since the given
 // time, and finds its latest successful and failed attempts.

@@ -9,3 +9,6 @@ CREATE TABLE replays (
 );
 CREATE INDEX replays_webhook_idx ON replays (webhook_id, created_at DESC);
 CREATE INDEX deliveries_pending_webhook_idx ON deliveries (webhook_id) WHERE status = 'pending';
+
+-- A test send's delivery (POST /webhooks/{id}/test): in the log, but not replayed or counted in stats.
+ALTER TABLE deliveries ADD COLUMN test boolean NOT NULL DEFAULT false;
