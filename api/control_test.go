@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +29,18 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// failUntilHealed makes the receiver answer 500 until the returned heal is called, 200 after.
+func failUntilHealed(r *receiver) (heal func()) {
+	var healthy atomic.Bool
+	r.answer = func(string, int) int {
+		if healthy.Load() {
+			return http.StatusOK
+		}
+		return http.StatusInternalServerError
+	}
+	return func() { healthy.Store(true) }
 }
 
 func TestRetryTiming(t *testing.T) {
@@ -121,16 +133,7 @@ func TestAutoDisable(t *testing.T) {
 	e := newEnv(t)
 	e.directory()
 	r := newReceiver(t)
-	var mu sync.Mutex
-	healthy := false
-	r.answer = func(string, int) int {
-		mu.Lock()
-		defer mu.Unlock()
-		if healthy {
-			return http.StatusOK
-		}
-		return http.StatusInternalServerError
-	}
+	heal := failUntilHealed(r)
 	// Each delivery fails once and then waits a minute to retry: the third failed attempt
 	// disables the webhook while the first two deliveries are still pending.
 	w := e.createWebhook("/users/u_2", r.URL+"/down", []string{"summary.completed"},
@@ -188,9 +191,7 @@ func TestAutoDisable(t *testing.T) {
 		}
 	})
 	t.Run("activating it again resumes new deliveries", func(t *testing.T) {
-		mu.Lock()
-		healthy = true
-		mu.Unlock()
+		heal()
 		e.mustDo(200, "POST", "/webhooks/"+w.ID+"/activate", nil, nil)
 		id := e.ev("evt_after_activate")
 		e.mustDo(202, "POST", "/events", map[string]any{"id": id, "event": "summary.completed", "user_id": "u_2",
@@ -205,16 +206,7 @@ func TestRedeliverAndReplay(t *testing.T) {
 	e := newEnv(t)
 	e.directory()
 	r := newReceiver(t)
-	var mu sync.Mutex
-	healthy := false
-	r.answer = func(string, int) int {
-		mu.Lock()
-		defer mu.Unlock()
-		if healthy {
-			return http.StatusOK
-		}
-		return http.StatusInternalServerError
-	}
+	heal := failUntilHealed(r)
 	one := e.createWebhook("/users/u_2", r.URL+"/one", []string{"summary.completed"},
 		map[string]any{"retry": retryWith(1, 1, 1, 1)})
 	r.register("/one", one.Secret)
@@ -241,9 +233,7 @@ func TestRedeliverAndReplay(t *testing.T) {
 	for i := range n {
 		e.waitDeliveries(e.ev("evt_replay_"+itoa(i)), 1)
 	}
-	mu.Lock()
-	healthy = true
-	mu.Unlock()
+	heal()
 
 	t.Run("a failed delivery redelivered manually succeeds and both runs are in the log", func(t *testing.T) {
 		var out struct {

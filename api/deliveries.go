@@ -17,11 +17,7 @@ func (s *Server) deliveryRoutes(g *gin.RouterGroup) {
 
 func (s *Server) listDeliveries(c *gin.Context) {
 	ctx := c.Request.Context()
-	w, err := s.Store.Webhook(ctx, c.Param("id"))
-	if err == nil {
-		err = s.authorizeOwner(c, postgres.Owner{UserID: w.UserID, OrganizationID: w.OrganizationID}, read)
-	}
-	if err != nil {
+	if err := s.authorizeLog(c, c.Param("id")); err != nil {
 		s.writeError(c, err)
 		return
 	}
@@ -52,16 +48,23 @@ func (s *Server) listDeliveries(c *gin.Context) {
 func (s *Server) getDelivery(c *gin.Context) {
 	d, err := s.Store.Delivery(c.Request.Context(), c.Param("id"))
 	if err == nil {
-		var owner postgres.Owner
-		if owner, err = s.Store.WebhookOwner(c.Request.Context(), d.WebhookID); err == nil {
-			err = s.authorizeOwner(c, owner, read)
-		}
+		err = s.authorizeLog(c, d.WebhookID)
 	}
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
 	c.PureJSON(http.StatusOK, d)
+}
+
+// authorizeLog checks the caller may read a webhook's delivery log; a deleted webhook's log
+// stays readable.
+func (s *Server) authorizeLog(c *gin.Context, webhookID string) error {
+	owner, err := s.Store.WebhookOwner(c.Request.Context(), webhookID)
+	if err != nil {
+		return err
+	}
+	return s.authorizeOwner(c, owner, read)
 }
 
 // deliveryFilter reads the filters of a delivery list: status, event (type), since and until

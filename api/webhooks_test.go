@@ -604,7 +604,7 @@ func TestTestSendReachesARealReceiverAndIsLoggedAsTest(t *testing.T) {
 		}
 		e.mustDo(202, "POST", "/webhooks/"+w.ID+"/replay", map[string]any{"status": []string{"succeeded", "failed"}}, &rp)
 		var got struct {
-			State    string `json:"state"`
+			State    string              `json:"state"`
 			Progress struct{ Found int } `json:"progress"`
 		}
 		waitFor(t, "the replay", 20*time.Second, func() bool {
