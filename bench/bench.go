@@ -69,6 +69,9 @@ type Options struct {
 	Ephemeral bool
 	// Worker is the Herald worker's options (pollers, concurrency); the floor's worker uses them too.
 	Worker sdkworker.Options
+	// ProfileDir, when set, receives CPU profiles of the floor (floor.pprof) and of the Herald
+	// phase (herald.pprof); goroutines carry a "component" label (herald, temporal, bench).
+	ProfileDir string
 	// Progress receives progress lines (nil: none).
 	Progress io.Writer
 }
@@ -103,6 +106,8 @@ type Result struct {
 	FloorWorkflows int     `json:"floor_workflows"`
 	FloorWfPerS    float64 `json:"floor_wf_per_s"`
 	FloorRatio     float64 `json:"floor_ratio"`
+	// FloorCPUms is this process's CPU per floor workflow (server, worker and starters together).
+	FloorCPUms float64 `json:"floor_cpu_ms_per_wf"`
 
 	HistoryEventsPerDelivery float64 `json:"history_events_per_delivery"`
 	HistorySampleEvents      int     `json:"history_sample_events"`
@@ -196,31 +201,50 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 		}
 	}
 
+	// The private PostgreSQL cluster first: the embedded Temporal may keep its state there.
+	databaseURL := opts.DatabaseURL
+	var pg *devstack.Postgres
+	if databaseURL == "" {
+		opts.logf("starting PostgreSQL")
+		pg, err = devstack.StartPostgres(ctx, devstack.PostgresOptions{DataDir: filepath.Join(dir, "postgres"), Fast: opts.Ephemeral})
+		if err != nil {
+			return nil, err
+		}
+		defer pg.Stop()
+		if err := pg.CreateDatabase(ctx, devstack.DatabaseName); err != nil {
+			return nil, err
+		}
+		databaseURL = pg.URL(devstack.DatabaseName)
+	}
+
 	// Temporal: embedded here (labeled) unless external.
 	var tsrv *devstack.Temporal
 	temporalAddr := opts.TemporalAddress
 	res.Temporal = "external " + temporalAddr
 	if temporalAddr == "" {
-		dbFile := ""
-		res.Temporal = "embedded, in memory (ephemeral)"
-		if !opts.Ephemeral {
-			dbFile = filepath.Join(dir, "temporal.db")
+		topts := devstack.TemporalOptions{Namespace: opts.Namespace, SearchAttributes: workflows.SearchAttributes}
+		switch {
+		case opts.Ephemeral:
+			res.Temporal = "embedded, SQLite in memory (ephemeral)"
+		case pg != nil && os.Getenv("HERALD_TUNE_PG") != "":
+			topts.Postgres = pg
+			res.Temporal = "embedded, on the private PostgreSQL"
+		default:
+			topts.DBFile = filepath.Join(dir, "temporal.db")
 			res.Temporal = "embedded, SQLite file"
 		}
-		serverLog := slog.New(slog.DiscardHandler)
+		topts.Logger = slog.New(slog.DiscardHandler)
 		if dir != "" {
 			f, ferr := os.OpenFile(filepath.Join(dir, "temporal.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 			if ferr != nil {
 				return nil, ferr
 			}
 			defer f.Close()
-			serverLog = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			topts.Logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		}
-		opts.logf("starting embedded Temporal (%s)", res.Temporal)
+		opts.logf("starting Temporal (%s)", res.Temporal)
 		labeled(ctx, "temporal", func(ctx context.Context) {
-			tsrv, err = devstack.StartTemporal(ctx, devstack.TemporalOptions{
-				DBFile: dbFile, Namespace: opts.Namespace, SearchAttributes: workflows.SearchAttributes, Logger: serverLog,
-			})
+			tsrv, err = devstack.StartTemporal(ctx, topts)
 		})
 		if err != nil {
 			return nil, err
@@ -230,11 +254,9 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 	}
 
 	var stack *devstack.Stack
-	opts.logf("starting PostgreSQL and connecting")
 	labeled(ctx, "herald", func(ctx context.Context) {
 		stack, err = devstack.Start(ctx, devstack.StackOptions{
-			DataDir: dir, DatabaseURL: opts.DatabaseURL, TemporalAddress: temporalAddr,
-			Namespace: opts.Namespace, Ephemeral: opts.Ephemeral,
+			DatabaseURL: databaseURL, TemporalAddress: temporalAddr, Namespace: opts.Namespace,
 		})
 	})
 	if err != nil {
@@ -242,7 +264,7 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 	}
 	defer stack.Close()
 	pgPID := ""
-	if stack.Postgres != nil {
+	if pg != nil {
 		pgPID = findPostmasterPID(dir)
 	}
 
@@ -273,12 +295,13 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 		opts.logf("engine floor: %d bare workflows, concurrency %d", opts.FloorWorkflows, opts.Concurrency)
 		var fr *floorResult
 		labeled(ctx, "floor", func(ctx context.Context) {
-			fr, err = runFloor(ctx, stack.Client, floorQueue, opts.FloorWorkflows, opts.Concurrency, opts.FloorEagerStart, opts.Worker)
+			fr, err = runFloor(ctx, stack.Client, floorQueue, opts.FloorWorkflows, opts.Concurrency, opts.FloorEagerStart, opts.Worker, opts.ProfileDir)
 		})
 		if err != nil {
 			return nil, err
 		}
 		res.FloorWorkflows, res.FloorWfPerS = fr.Workflows, fr.PerSecond
+		res.FloorCPUms = round(float64(fr.CPU)/float64(time.Millisecond)/float64(fr.Workflows), 2)
 		opts.logf("engine floor: %.1f workflows/s", fr.PerSecond)
 	}
 
@@ -350,6 +373,11 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 	pg1, pgOK1 := postgresCPU(pgPID)
 	if profiling {
 		pprof.StopCPUProfile()
+		if opts.ProfileDir != "" {
+			if err := os.WriteFile(filepath.Join(opts.ProfileDir, "herald.pprof"), profile.Bytes(), 0o644); err != nil {
+				return nil, err
+			}
+		}
 	}
 	time.Sleep(300 * time.Millisecond) // a late duplicate still counts
 

@@ -1,8 +1,12 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,12 +51,13 @@ type floorResult struct {
 	Workflows int
 	Elapsed   time.Duration
 	PerSecond float64
+	CPU       time.Duration // this process's CPU time while the floor ran (server, worker, starters)
 }
 
 // runFloor starts n floor workflows from conc concurrent starters (each starts its next one as
 // soon as the start call returns), times first start to last activity run, then waits until
 // every workflow has closed so that the next phase does not overlap with it.
-func runFloor(ctx context.Context, c client.Client, queue string, n, conc int, eager bool, wopts sdkworker.Options) (*floorResult, error) {
+func runFloor(ctx context.Context, c client.Client, queue string, n, conc int, eager bool, wopts sdkworker.Options, profileDir string) (*floorResult, error) {
 	counter := &floorCounter{}
 	w := sdkworker.New(c, queue, wopts)
 	w.RegisterWorkflowWithOptions(floorWorkflow, workflow.RegisterOptions{Name: floorWorkflowName})
@@ -65,6 +70,9 @@ func runFloor(ctx context.Context, c client.Client, queue string, n, conc int, e
 	prefix := fmt.Sprintf("bench-floor/%d/", time.Now().UnixNano())
 	runs := make([]client.WorkflowRun, n)
 	var next atomic.Int64
+	var profile bytes.Buffer
+	profiling := profileDir != "" && pprof.StartCPUProfile(&profile) == nil
+	cpu0 := processCPU()
 	start := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	for range conc {
@@ -97,6 +105,13 @@ func runFloor(ctx context.Context, c client.Client, queue string, n, conc int, e
 	counter.mu.Lock()
 	elapsed := counter.last.Sub(start)
 	counter.mu.Unlock()
+	cpu := processCPU() - cpu0
+	if profiling {
+		pprof.StopCPUProfile()
+		if err := os.WriteFile(filepath.Join(profileDir, "floor.pprof"), profile.Bytes(), 0o644); err != nil {
+			return nil, err
+		}
+	}
 
 	// Drain: every floor workflow closed before the Herald phase starts.
 	g, gctx = errgroup.WithContext(ctx)
@@ -107,5 +122,5 @@ func runFloor(ctx context.Context, c client.Client, queue string, n, conc int, e
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("floor workflow: %w", err)
 	}
-	return &floorResult{Workflows: n, Elapsed: elapsed, PerSecond: float64(n) / elapsed.Seconds()}, nil
+	return &floorResult{Workflows: n, Elapsed: elapsed, PerSecond: float64(n) / elapsed.Seconds(), CPU: cpu}, nil
 }

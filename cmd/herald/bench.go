@@ -31,6 +31,7 @@ func runBench(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs.StringVar(&o.DatabaseURL, "database-url", env("HERALD_DATABASE_URL", ""), "external PostgreSQL (env HERALD_DATABASE_URL)")
 	fs.StringVar(&o.TemporalAddress, "temporal-address", env("HERALD_TEMPORAL_ADDRESS", ""), "external Temporal (env HERALD_TEMPORAL_ADDRESS)")
 	fs.StringVar(&o.Namespace, "namespace", env("HERALD_TEMPORAL_NAMESPACE", "default"), "Temporal namespace")
+	fs.StringVar(&o.ProfileDir, "profile-dir", "", "write CPU profiles of the floor and the Herald phase here")
 	var wo sdkworker.Options
 	fs.IntVar(&wo.MaxConcurrentWorkflowTaskPollers, "wf-pollers", 0, "worker workflow task pollers (0: SDK default)")
 	fs.IntVar(&wo.MaxConcurrentActivityTaskPollers, "act-pollers", 0, "worker activity task pollers (0: SDK default)")
