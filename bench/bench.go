@@ -226,9 +226,6 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 		switch {
 		case opts.Ephemeral:
 			res.Temporal = "embedded, SQLite in memory (ephemeral)"
-		case pg != nil && os.Getenv("HERALD_TUNE_PG") != "":
-			topts.Postgres = pg
-			res.Temporal = "embedded, on the private PostgreSQL"
 		default:
 			topts.DBFile = filepath.Join(dir, "temporal.db")
 			res.Temporal = "embedded, SQLite file"

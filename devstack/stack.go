@@ -142,7 +142,7 @@ func Dial(ctx context.Context, address, namespace string, logger *slog.Logger) (
 		opts := client.Options{
 			HostPort: address, Namespace: namespace, Logger: sdklog.NewStructuredLogger(quiet(logger)),
 		}
-		if isLoopback(address) && !tune("gzip") {
+		if isLoopback(address) {
 			// gzip costs CPU on both ends and saves nothing on loopback (the SDK's default is gzip).
 			opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
 		}

@@ -5,15 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -23,13 +20,7 @@ import (
 	tlog "go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
 	"go.temporal.io/server/common/metrics"
-	tsql "go.temporal.io/server/common/persistence/sql"
-	"go.temporal.io/server/common/persistence/sql/sqlplugin"
-	pgplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/postgresql"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
-	"go.temporal.io/server/common/resolver"
-	tschema "go.temporal.io/server/schema"
-	pgschema "go.temporal.io/server/schema/postgresql/v12"
 	"go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -54,9 +45,6 @@ type TemporalOptions struct {
 	Retention time.Duration
 	// SearchAttributes registered on a namespace created here.
 	SearchAttributes map[string]enumspb.IndexedValueType
-	// Postgres, when set, keeps Temporal's state in this private cluster (databases temporal and
-	// temporal_visibility) instead of SQLite; DBFile is then unused.
-	Postgres *Postgres
 	// Logger receives the server's warnings and errors; nil discards them.
 	Logger *slog.Logger
 }
@@ -89,12 +77,7 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		logger = slog.New(slog.DiscardHandler)
 	}
 	const ip = "127.0.0.1"
-	// Temporal's PostgreSQL schema keeps membership ports in a smallint: stay below 32768.
-	pick := freePorts
-	if opts.Postgres != nil {
-		pick = freeLowPorts
-	}
-	ports, err := pick(8)
+	ports, err := freePorts(8)
 	if err != nil {
 		return nil, err
 	}
@@ -125,28 +108,9 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		sqlCfg.ConnectAttributes["journal_mode"] = "wal"
 		sqlCfg.ConnectAttributes["synchronous"] = "1"
 		sqlCfg.ConnectAttributes["busy_timeout"] = "10000"
-		if tune("pragmas") {
-			sqlCfg.ConnectAttributes["cache_size"] = "-65536"
-			sqlCfg.ConnectAttributes["mmap_size"] = "268435456"
-			sqlCfg.ConnectAttributes["temp_store"] = "memory"
-		}
-		if n := tuneInt("conns"); n > 0 {
-			sqlCfg.MaxConns, sqlCfg.MaxIdleConns = n, n
-		}
 	}
-	store := config.DataStore{SQL: &sqlCfg}
-	visStore := store
-	if opts.Postgres != nil {
-		mainCfg, visCfg, err := postgresPersistence(ctx, opts.Postgres)
-		if err != nil {
-			return nil, err
-		}
-		store, visStore = config.DataStore{SQL: mainCfg}, config.DataStore{SQL: visCfg}
-		if err := forgetMembersPostgres(ctx, opts.Postgres); err != nil {
-			return nil, err
-		}
-	} else if opts.DBFile != "" && !fileExists(opts.DBFile) {
-		// An in-memory database gets its schema from the SQLite plugin itself.
+	// An in-memory database gets its schema from the SQLite plugin itself.
+	if opts.DBFile != "" && !fileExists(opts.DBFile) {
 		if err := sqlite.SetupSchema(&sqlCfg); err != nil {
 			return nil, fmt.Errorf("temporal schema: %w", err)
 		}
@@ -160,7 +124,7 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		return nil, fmt.Errorf("temporal namespace: %w", err)
 	}
 	ns.Detail.Config.Retention = durationpb.New(opts.Retention)
-	if err := sqlite.CreateNamespaces(store.SQL, ns); err != nil {
+	if err := sqlite.CreateNamespaces(&sqlCfg, ns); err != nil {
 		return nil, fmt.Errorf("temporal namespace: %w", err)
 	}
 
@@ -175,9 +139,9 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 			}},
 		},
 		Persistence: config.Persistence{
-			DefaultStore: "main", VisibilityStore: "visibility",
-			NumHistoryShards: int32(max(1, tuneInt("shards"))),
-			DataStores:       map[string]config.DataStore{"main": store, "visibility": visStore},
+			DefaultStore: sqliteplugin.PluginName, VisibilityStore: sqliteplugin.PluginName,
+			NumHistoryShards: 1,
+			DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: &sqlCfg}},
 		},
 		ClusterMetadata: &tcluster.Config{
 			EnableGlobalNamespace: false, FailoverVersionIncrement: 10,
@@ -202,7 +166,7 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 			Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
 		}},
 	}
-	workerPorts, err := pick(2)
+	workerPorts, err := freePorts(2)
 	if err != nil {
 		return nil, err
 	}
@@ -211,13 +175,11 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 	dc := dynamicconfig.StaticClient{
 		// Search attributes added at start-up are usable at once.
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
-	}
-	if tune("partitions") {
-		dc[dynamicconfig.MatchingNumTaskqueueReadPartitions.Key()] = 1
-		dc[dynamicconfig.MatchingNumTaskqueueWritePartitions.Key()] = 1
-	}
-	if tune("noeager") {
-		dc[dynamicconfig.EnableActivityEagerExecution.Key()] = false
+		// One node serves every task queue: new tasks go to one partition, where every poller
+		// waits, so more of them match at once instead of being persisted and read back (about 5%
+		// less CPU per workflow). Reads stay on the default 4 partitions, so tasks that an older
+		// data dir left in the others are still dispatched.
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(cfg),
@@ -302,30 +264,6 @@ func freePorts(n int) ([]int, error) {
 	return out, nil
 }
 
-// freeLowPorts is freePorts below the usual ephemeral range (20000 to 32767).
-func freeLowPorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	out := make([]int, 0, n)
-	for tries := 0; len(out) < n; tries++ {
-		if tries > 1000 {
-			return nil, errors.New("find a free port below 32768: none found")
-		}
-		port := 20000 + rand.IntN(32767-20000)
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err != nil {
-			continue
-		}
-		ls = append(ls, l)
-		out = append(out, port)
-	}
-	return out, nil
-}
-
 func checkPortFree(ip string, port int) error {
 	l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
 	if err != nil {
@@ -381,113 +319,4 @@ func (t temporalLogger) Panic(msg string, tags ...tag.Tag) {
 func (t temporalLogger) Fatal(msg string, tags ...tag.Tag) {
 	t.l.Error(msg, t.attrs(tags)...)
 	os.Exit(1)
-}
-
-func tune(k string) bool { return tuneInt(k) > 0 }
-func tuneInt(k string) int {
-	for _, kv := range strings.Split(os.Getenv("HERALD_TUNE"), ",") {
-		name, v, ok := strings.Cut(kv, "=")
-		if name == k {
-			if !ok {
-				return 1
-			}
-			n, _ := strconv.Atoi(v)
-			return n
-		}
-	}
-	return 0
-}
-
-// Databases of Temporal's own persistence when it runs on the private PostgreSQL cluster.
-const (
-	TemporalDatabase           = "temporal"
-	TemporalVisibilityDatabase = "temporal_visibility"
-)
-
-// postgresPersistence prepares Temporal's two databases in the private cluster, with Temporal's
-// PostgreSQL schema (embedded in the server module) applied on first use, and returns the SQL
-// configurations of the main and visibility stores.
-func postgresPersistence(ctx context.Context, pg *Postgres) (main, vis *config.SQL, err error) {
-	mk := func(name string) *config.SQL {
-		return &config.SQL{
-			PluginName: pgplugin.PluginName, DatabaseName: name, ConnectProtocol: "tcp",
-			ConnectAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(pg.port)), User: pgSuperuser, Password: pg.password,
-			MaxConns: 20, MaxIdleConns: 20, MaxConnLifetime: time.Hour,
-		}
-	}
-	main, vis = mk(TemporalDatabase), mk(TemporalVisibilityDatabase)
-	for _, s := range []struct {
-		cfg     *config.SQL
-		kind    sqlplugin.DbKind
-		file    string
-		version string
-	}{
-		{main, sqlplugin.DbKindMain, "postgresql/v12/temporal/schema.sql", pgschema.Version},
-		{vis, sqlplugin.DbKindVisibility, "postgresql/v12/visibility/schema.sql", pgschema.VisibilityVersion},
-	} {
-		if err := pg.CreateDatabase(ctx, s.cfg.DatabaseName); err != nil {
-			return nil, nil, err
-		}
-		if err := applyTemporalSchema(ctx, pg, s.cfg, s.kind, s.file, s.version); err != nil {
-			return nil, nil, fmt.Errorf("temporal schema in %s: %w", s.cfg.DatabaseName, err)
-		}
-	}
-	return main, vis, nil
-}
-
-// applyTemporalSchema applies a schema file in one transaction and records its version the way
-// Temporal's SQL tool does, unless the database has a schema version already.
-func applyTemporalSchema(ctx context.Context, pg *Postgres, cfg *config.SQL, kind sqlplugin.DbKind, file, version string) error {
-	admin, err := tsql.NewSQLAdminDB(kind, cfg, resolver.NewNoopResolver(), tlog.NewNoopLogger(), metrics.NoopMetricsHandler)
-	if err != nil {
-		return err
-	}
-	defer admin.Close()
-	if err := admin.CreateSchemaVersionTables(); err != nil {
-		return err
-	}
-	if v, err := admin.ReadSchemaVersion(cfg.DatabaseName); err == nil && v != "" {
-		return nil // set up by an earlier start
-	}
-	ddl, err := fs.ReadFile(tschema.Assets(), file)
-	if err != nil {
-		return err
-	}
-	db, err := sql.Open("postgres", pg.URL(cfg.DatabaseName))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if _, err := tx.ExecContext(ctx, string(ddl)); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	return admin.UpdateSchemaVersion(cfg.DatabaseName, version, version)
-}
-
-// forgetMembersPostgres is forgetMembers for Temporal on PostgreSQL.
-func forgetMembersPostgres(ctx context.Context, pg *Postgres) error {
-	db, err := sql.Open("postgres", pg.URL(TemporalDatabase))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if _, err := db.ExecContext(ctx, `DELETE FROM cluster_membership`); err != nil {
-		return fmt.Errorf("reset temporal membership: %w", err)
-	}
-	if tune("pgasync") {
-		for _, d := range []string{TemporalDatabase, TemporalVisibilityDatabase} {
-			if _, err := db.ExecContext(ctx, `ALTER DATABASE `+d+` SET synchronous_commit = off`); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
