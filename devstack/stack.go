@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,9 +139,14 @@ func Start(ctx context.Context, opts StackOptions) (_ *Stack, err error) {
 func Dial(ctx context.Context, address, namespace string, logger *slog.Logger) (client.Client, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		c, err := client.DialContext(ctx, client.Options{
+		opts := client.Options{
 			HostPort: address, Namespace: namespace, Logger: sdklog.NewStructuredLogger(quiet(logger)),
-		})
+		}
+		if isLoopback(address) {
+			// gzip costs CPU on both ends and saves nothing on loopback (the SDK's default is gzip).
+			opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+		}
+		c, err := client.DialContext(ctx, opts)
 		if err == nil {
 			return c, nil
 		}
@@ -149,6 +155,19 @@ func Dial(ctx context.Context, address, namespace string, logger *slog.Logger) (
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// isLoopback reports whether a host:port names this machine.
+func isLoopback(address string) bool {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // quiet drops the SDK's info and debug logs (one line per poll and start).

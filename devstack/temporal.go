@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -109,6 +111,19 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		sqlCfg.ConnectAttributes["synchronous"] = "1"
 		sqlCfg.ConnectAttributes["busy_timeout"] = "10000"
 	}
+	// Visibility (the workflow lists of the UI) gets its own file, so that its writes, which
+	// update full-text indexes, do not queue on the one connection that the workflow state
+	// uses. A data dir from before keeps both in one file.
+	visCfg := sqlCfg
+	if opts.DBFile != "" && (!fileExists(opts.DBFile) || fileExists(visibilityFile(opts.DBFile))) {
+		visCfg.ConnectAttributes = maps.Clone(sqlCfg.ConnectAttributes)
+		visCfg.DatabaseName = visibilityFile(opts.DBFile)
+		if !fileExists(visCfg.DatabaseName) {
+			if err := sqlite.SetupSchema(&visCfg); err != nil {
+				return nil, fmt.Errorf("temporal visibility schema: %w", err)
+			}
+		}
+	}
 	// An in-memory database gets its schema from the SQLite plugin itself.
 	if opts.DBFile != "" && !fileExists(opts.DBFile) {
 		if err := sqlite.SetupSchema(&sqlCfg); err != nil {
@@ -139,9 +154,8 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 			}},
 		},
 		Persistence: config.Persistence{
-			DefaultStore: sqliteplugin.PluginName, VisibilityStore: sqliteplugin.PluginName,
-			NumHistoryShards: 1,
-			DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: &sqlCfg}},
+			DefaultStore: "main", VisibilityStore: "visibility", NumHistoryShards: 1,
+			DataStores: map[string]config.DataStore{"main": {SQL: &sqlCfg}, "visibility": {SQL: &visCfg}},
 		},
 		ClusterMetadata: &tcluster.Config{
 			EnableGlobalNamespace: false, FailoverVersionIncrement: 10,
@@ -175,6 +189,11 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 	dc := dynamicconfig.StaticClient{
 		// Search attributes added at start-up are usable at once.
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
+		// One node serves every task queue: new tasks go to one partition, where every poller
+		// waits, so more of them match at once instead of being persisted and read back (about 5%
+		// less CPU per workflow). Reads stay on the default 4 partitions, so tasks that an older
+		// data dir left in the others are still dispatched.
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(cfg),
@@ -232,6 +251,11 @@ func forgetMembers(dbFile string) error {
 		return fmt.Errorf("reset temporal membership: %w", err)
 	}
 	return nil
+}
+
+// visibilityFile is the SQLite file of Temporal's visibility store next to the main one.
+func visibilityFile(dbFile string) string {
+	return strings.TrimSuffix(dbFile, filepath.Ext(dbFile)) + "-visibility" + filepath.Ext(dbFile)
 }
 
 func fileExists(p string) bool {

@@ -26,6 +26,7 @@ Commands:
   publish   publish an event (the Go starter as a command)
   keys      manage admin API keys: keys create [-name NAME] | keys list | keys revoke ID
   receive   a local webhook endpoint that prints (and verifies) what Herald sends, for trying it out
+  bench     measure deliveries/s, latency and the engine floor on an embedded stack: bench -events 2000
 
 Run "herald <command> -h" for a command's flags.
 `
@@ -42,6 +43,7 @@ func main() {
 	cmds := map[string]func(context.Context, *slog.Logger, []string) error{
 		"dev": runDev, "api": runAPI, "worker": runWorker, "migrate": runMigrate,
 		"publish": runPublish, "keys": runKeys, "receive": runReceive,
+		"bench": runBench,
 	}
 	run, ok := cmds[os.Args[1]]
 	if !ok {

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/herald-webhooks/herald/bench"
+)
+
+// runBench is `herald bench`: one benchmark run; the table, then one JSON line, on stdout.
+func runBench(ctx context.Context, _ *slog.Logger, args []string) error {
+	var o bench.Options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.IntVar(&o.Events, "events", 1000, "events to publish")
+	fs.IntVar(&o.Fanout, "fanout", 1, "webhooks per event")
+	fs.IntVar(&o.Concurrency, "concurrency", 16, "concurrent publishers (closed loop), or the most in flight when paced")
+	fs.Float64Var(&o.Rate, "rate", 0, "events per second (0: closed loop)")
+	fs.StringVar(&o.Via, "via", "rest", "publish through the REST API (rest) or the Go starter (starter)")
+	fs.IntVar(&o.FloorWorkflows, "floor-workflows", 0, "bare workflows of the engine floor (0: the expected deliveries, 50 to 2000; -1: skip)")
+	fs.BoolVar(&o.FloorEagerStart, "floor-eager", false, "start the floor's workflows with eager workflow start")
+	fs.IntVar(&o.HistorySample, "history-sample", 10, "events whose Temporal histories are counted")
+	fs.IntVar(&o.SignatureSample, "sample", 100, "about how many deliveries get their signature verified")
+	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for deliveries after the last publish")
+	fs.StringVar(&o.DataDir, "data-dir", "", "keep the embedded stack here (default: a temporary directory, removed)")
+	fs.StringVar(&o.DatabaseURL, "database-url", env("HERALD_DATABASE_URL", ""), "external PostgreSQL (env HERALD_DATABASE_URL)")
+	fs.StringVar(&o.TemporalAddress, "temporal-address", env("HERALD_TEMPORAL_ADDRESS", ""), "external Temporal (env HERALD_TEMPORAL_ADDRESS)")
+	fs.StringVar(&o.Namespace, "namespace", env("HERALD_TEMPORAL_NAMESPACE", "default"), "Temporal namespace")
+	fs.StringVar(&o.ProfileDir, "profile-dir", "", "write CPU profiles of the floor and the Herald phase here")
+	var wo sdkworker.Options
+	fs.IntVar(&wo.MaxConcurrentWorkflowTaskPollers, "wf-pollers", 0, "worker workflow task pollers (0: SDK default)")
+	fs.IntVar(&wo.MaxConcurrentActivityTaskPollers, "act-pollers", 0, "worker activity task pollers (0: SDK default)")
+	fs.IntVar(&wo.MaxConcurrentWorkflowTaskExecutionSize, "wf-slots", 0, "worker concurrent workflow tasks (0: SDK default)")
+	fs.IntVar(&wo.MaxConcurrentActivityExecutionSize, "act-slots", 0, "worker concurrent activities (0: SDK default)")
+	fs.BoolVar(&wo.DisableEagerActivities, "no-eager-activities", false, "disable eager activity execution in the worker")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o.Worker = wo
+	o.Progress = os.Stderr
+	res, err := bench.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteTable(os.Stdout); err != nil {
+		return err
+	}
+	if err := res.WriteJSON(os.Stdout); err != nil {
+		return err
+	}
+	if res.Lost > 0 || res.Duplicates > 0 {
+		return fmt.Errorf("%d lost and %d duplicated deliveries", res.Lost, res.Duplicates)
+	}
+	return nil
+}
