@@ -33,6 +33,7 @@ import (
 	"github.com/herald-webhooks/herald/api"
 	"github.com/herald-webhooks/herald/devstack"
 	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/secretbox"
 	"github.com/herald-webhooks/herald/signing"
 	"github.com/herald-webhooks/herald/starter"
 	"github.com/herald-webhooks/herald/worker"
@@ -260,6 +261,11 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 		return nil, err
 	}
 	defer stack.Close()
+	box, err := secretbox.New(secretbox.NewKey()) // the run's webhooks' secrets, sealed as in production
+	if err != nil {
+		return nil, err
+	}
+	stack.Store.SetSecretBox(box)
 	pgPID := ""
 	if pg != nil {
 		pgPID = findPostmasterPID(dir)
@@ -308,7 +314,7 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 	var w sdkworker.Worker
 	var apiURL string
 	labeled(ctx, "herald", func(ctx context.Context) {
-		acts := &activities.Activities{Store: stack.Store, HTTP: activities.NewHTTPClient(), Logger: logger}
+		acts := &activities.Activities{Store: stack.Store, HTTP: activities.NewHTTPClient(), Logger: logger, Temporal: stack.Client}
 		w = worker.NewOnQueue(stack.Client, queue, acts, opts.Worker)
 		if err = w.Start(); err != nil {
 			return
