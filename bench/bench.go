@@ -109,6 +109,8 @@ type Result struct {
 	FloorRatio     float64 `json:"floor_ratio"`
 	// FloorCPUms is this process's CPU per floor workflow (server, worker and starters together).
 	FloorCPUms float64 `json:"floor_cpu_ms_per_wf"`
+	// FloorLatencyms is the median start-to-activity time of one bare workflow on an idle server.
+	FloorLatencyms float64 `json:"floor_latency_ms"`
 
 	HistoryEventsPerDelivery float64 `json:"history_events_per_delivery"`
 	HistorySampleEvents      int     `json:"history_sample_events"`
@@ -304,6 +306,7 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 			return nil, err
 		}
 		res.FloorWorkflows, res.FloorWfPerS = fr.Workflows, fr.PerSecond
+		res.FloorLatencyms = ms(fr.Latency)
 		res.FloorCPUms = round(float64(fr.CPU)/float64(time.Millisecond)/float64(fr.Workflows), 2)
 		opts.logf("engine floor: %.1f workflows/s", fr.PerSecond)
 	}

@@ -26,32 +26,41 @@ const (
 	floorActivityName = "HeraldBenchNoop"
 )
 
-func floorWorkflow(ctx workflow.Context) error {
+func floorWorkflow(ctx workflow.Context, startedNS int64) error {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
-	return workflow.ExecuteActivity(ctx, floorActivityName).Get(ctx, nil)
+	return workflow.ExecuteActivity(ctx, floorActivityName, startedNS).Get(ctx, nil)
 }
 
 // floorCounter is the no-op activity: it only notes when it ran (the floor's "delivery").
 type floorCounter struct {
-	n    atomic.Int64
-	mu   sync.Mutex
-	last time.Time
+	n         atomic.Int64
+	mu        sync.Mutex
+	last      time.Time
+	latencies []time.Duration // start call to activity run
 }
 
-func (f *floorCounter) noop(ctx context.Context) error {
+func (f *floorCounter) noop(ctx context.Context, startedNS int64) error {
+	now := time.Now()
 	f.n.Add(1)
 	f.mu.Lock()
-	f.last = time.Now()
+	f.last = now
+	f.latencies = append(f.latencies, now.Sub(time.Unix(0, startedNS)))
 	f.mu.Unlock()
 	_ = activity.GetInfo(ctx)
 	return nil
 }
+
+// floorLatencyRuns is how many workflows the floor's latency is the median of.
+const floorLatencyRuns = 20
 
 type floorResult struct {
 	Workflows int
 	Elapsed   time.Duration
 	PerSecond float64
 	CPU       time.Duration // this process's CPU time while the floor ran (server, worker, starters)
+	// Latency is the median time from start call to activity run of one workflow at a time,
+	// measured after the throughput part on an idle server: the engine's own latency.
+	Latency time.Duration
 }
 
 // runFloor starts n floor workflows from conc concurrent starters (each starts its next one as
@@ -84,7 +93,7 @@ func runFloor(ctx context.Context, c client.Client, queue string, n, conc int, e
 				}
 				run, err := c.ExecuteWorkflow(gctx, client.StartWorkflowOptions{
 					ID: prefix + fmt.Sprint(i), TaskQueue: queue, EnableEagerStart: eager,
-				}, floorWorkflowName)
+				}, floorWorkflowName, time.Now().UnixNano())
 				if err != nil {
 					return fmt.Errorf("start floor workflow: %w", err)
 				}
@@ -122,5 +131,24 @@ func runFloor(ctx context.Context, c client.Client, queue string, n, conc int, e
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("floor workflow: %w", err)
 	}
-	return &floorResult{Workflows: n, Elapsed: elapsed, PerSecond: float64(n) / elapsed.Seconds(), CPU: cpu}, nil
+
+	// Latency: one workflow at a time.
+	counter.mu.Lock()
+	counter.latencies = nil
+	counter.mu.Unlock()
+	for i := range floorLatencyRuns {
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: prefix + "latency/" + fmt.Sprint(i), TaskQueue: queue, EnableEagerStart: eager,
+		}, floorWorkflowName, time.Now().UnixNano())
+		if err != nil {
+			return nil, fmt.Errorf("start floor workflow: %w", err)
+		}
+		if err := run.Get(ctx, nil); err != nil {
+			return nil, fmt.Errorf("floor workflow: %w", err)
+		}
+	}
+	counter.mu.Lock()
+	latency := pct(counter.latencies, 50)
+	counter.mu.Unlock()
+	return &floorResult{Latency: latency, Workflows: n, Elapsed: elapsed, PerSecond: float64(n) / elapsed.Seconds(), CPU: cpu}, nil
 }

@@ -25,6 +25,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 		{"signatures", fmt.Sprintf("%d verified, %d bad", r.SignaturesVerified, r.BadSignatures)},
 		{"deliveries/s", fmt.Sprintf("%.1f (%.1f events/s over %.2f s, first publish to last delivery)", r.DeliveriesPerS, r.EventsPerS, r.ElapsedS)},
 		{"engine floor", fmt.Sprintf("%.1f workflows/s, %.1f ms CPU each (%d bare workflows, 1 no-op activity each, before the Herald phase)", r.FloorWfPerS, r.FloorCPUms, r.FloorWorkflows)},
+		{"floor latency", fmt.Sprintf("%.1f ms from start to activity, one bare workflow at a time (median of %d)", r.FloorLatencyms, floorLatencyRuns)},
 		{"floor ratio", fmt.Sprintf("%.3f (deliveries/s / floor)", r.FloorRatio)},
 		{"publish latency", fmt.Sprintf("p50 %.1f ms, p99 %.1f ms", r.PublishP50ms, r.PublishP99ms)},
 		{"publish to receive", fmt.Sprintf("p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms", r.E2EP50ms, r.E2EP90ms, r.E2EP99ms, r.E2EMaxms)},
