@@ -2,9 +2,7 @@ package bench
 
 import (
 	"bytes"
-	"compress/gzip"
-	"fmt"
-	"io"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"google.golang.org/protobuf/encoding/protowire"
+	"github.com/google/pprof/profile"
 )
 
 // processCPU is this process's user+system CPU time so far.
@@ -95,154 +93,28 @@ func findPostmasterPID(dataDir string) string {
 }
 
 // cpuByLabel sums the CPU time of a pprof CPU profile by the value of one goroutine label
-// (samples without it are under ""). It reads the profile's protobuf directly: the samples
-// (field 2: location ids, values, labels) and the string table (field 6).
-func cpuByLabel(profile []byte, key string) (map[string]time.Duration, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(profile))
+// (samples without it are under "").
+func cpuByLabel(data []byte, key string) (map[string]time.Duration, error) {
+	p, err := profile.ParseData(data)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, err
-	}
-	type label struct{ key, str int64 }
-	type sample struct {
-		values []int64
-		labels []label
-	}
-	var samples []sample
-	var strs []string
-	for b := raw; len(b) > 0; {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, protowire.ParseError(n)
-		}
-		b = b[n:]
-		if typ != protowire.BytesType {
-			n = protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				return nil, protowire.ParseError(n)
-			}
-			b = b[n:]
-			continue
-		}
-		v, n := protowire.ConsumeBytes(b)
-		if n < 0 {
-			return nil, protowire.ParseError(n)
-		}
-		b = b[n:]
-		switch num {
-		case 2:
-			s, err := parseSample(v)
-			if err != nil {
-				return nil, err
-			}
-			var sm sample
-			sm.values = s.values
-			for _, l := range s.labels {
-				sm.labels = append(sm.labels, label{l[0], l[1]})
-			}
-			samples = append(samples, sm)
-		case 6:
-			strs = append(strs, string(v))
+	cpu := -1
+	for i, st := range p.SampleType {
+		if st.Type == "cpu" {
+			cpu = i
 		}
 	}
-	str := func(i int64) string {
-		if i >= 0 && int(i) < len(strs) {
-			return strs[i]
-		}
-		return ""
+	if cpu < 0 {
+		return nil, errors.New("not a CPU profile")
 	}
 	out := map[string]time.Duration{}
-	for _, s := range samples {
-		if len(s.values) < 2 {
-			continue
-		}
+	for _, s := range p.Sample {
 		v := ""
-		for _, l := range s.labels {
-			if str(l.key) == key {
-				v = str(l.str)
-			}
+		if vs := s.Label[key]; len(vs) > 0 {
+			v = vs[0]
 		}
-		out[v] += time.Duration(s.values[1]) // [samples/count, cpu/nanoseconds]
+		out[v] += time.Duration(s.Value[cpu])
 	}
 	return out, nil
-}
-
-type rawSample struct {
-	values []int64
-	labels [][2]int64
-}
-
-func parseSample(b []byte) (rawSample, error) {
-	var s rawSample
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return s, protowire.ParseError(n)
-		}
-		b = b[n:]
-		switch {
-		case num == 2 && typ == protowire.BytesType: // packed values
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return s, protowire.ParseError(n)
-			}
-			b = b[n:]
-			for len(v) > 0 {
-				x, m := protowire.ConsumeVarint(v)
-				if m < 0 {
-					return s, protowire.ParseError(m)
-				}
-				s.values = append(s.values, int64(x))
-				v = v[m:]
-			}
-		case num == 2 && typ == protowire.VarintType:
-			x, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return s, protowire.ParseError(n)
-			}
-			b = b[n:]
-			s.values = append(s.values, int64(x))
-		case num == 3 && typ == protowire.BytesType: // label
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return s, protowire.ParseError(n)
-			}
-			b = b[n:]
-			var l [2]int64
-			for len(v) > 0 {
-				f, t, m := protowire.ConsumeTag(v)
-				if m < 0 {
-					return s, protowire.ParseError(m)
-				}
-				v = v[m:]
-				if t != protowire.VarintType {
-					m = protowire.ConsumeFieldValue(f, t, v)
-					if m < 0 {
-						return s, protowire.ParseError(m)
-					}
-					v = v[m:]
-					continue
-				}
-				x, m := protowire.ConsumeVarint(v)
-				if m < 0 {
-					return s, protowire.ParseError(m)
-				}
-				v = v[m:]
-				if f == 1 || f == 2 {
-					l[f-1] = int64(x)
-				}
-			}
-			s.labels = append(s.labels, l)
-		default:
-			n = protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				return s, fmt.Errorf("profile sample: %w", protowire.ParseError(n))
-			}
-			b = b[n:]
-		}
-	}
-	return s, nil
 }
