@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/herald-webhooks/herald/workflows"
 )
@@ -241,6 +242,41 @@ func TestRetries(t *testing.T) {
 		}
 		if n := len(r.requests("/gone")); n != 1 {
 			t.Fatalf("receiver got %d requests, want 1", n)
+		}
+	})
+
+	t.Run("the Temporal UI's filters tell the failed delivery from the succeeded one", func(t *testing.T) {
+		list := func(q string) []string {
+			t.Helper()
+			var ids []string
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				resp, err := stack.Client.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: q})
+				if err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+				ids = ids[:0]
+				for _, x := range resp.GetExecutions() {
+					ids = append(ids, x.GetExecution().GetWorkflowId())
+				}
+				if len(ids) > 0 || time.Now().After(deadline) {
+					return ids
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+		}
+		failed := list(`HeraldWebhookId = "` + gone.ID + `" AND HeraldDeliveryStatus = "failed"`)
+		if want := workflows.DeliveryWorkflowID(e.ev("evt_gone_1"), gone.ID); len(failed) != 1 || failed[0] != want {
+			t.Fatalf("failed deliveries of the 410 webhook: %v, want [%s]", failed, want)
+		}
+		succeeded := list(`HeraldWebhookId = "` + flaky.ID + `" AND ExecutionStatus = "Completed" AND HeraldDeliveryStatus IS NULL`)
+		if want := workflows.DeliveryWorkflowID(e.ev("evt_retry_1"), flaky.ID); len(succeeded) != 1 || succeeded[0] != want {
+			t.Fatalf("succeeded deliveries of the flaky webhook: %v, want [%s]", succeeded, want)
+		}
+		resp, err := stack.Client.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default",
+			Query: `HeraldWebhookId = "` + flaky.ID + `" AND HeraldDeliveryStatus = "failed"`})
+		if err != nil || len(resp.GetExecutions()) != 0 {
+			t.Fatalf("the succeeded delivery is listed as failed: %v %v", resp, err)
 		}
 	})
 }

@@ -75,6 +75,10 @@ type Options struct {
 	ProfileDir string
 	// Progress receives progress lines (nil: none).
 	Progress io.Writer
+	// Timeline, when set, receives the history of the middle published event's workflows,
+	// each history event with its time since the event workflow started: where a delivery's
+	// latency goes.
+	Timeline io.Writer
 }
 
 // Result is what a run measured. The JSON names are the machine-readable report.
@@ -435,6 +439,11 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 
 	opts.logf("counting history events of %d sample events", min(opts.HistorySample, len(ph.published)))
 	res.HistoryEventsPerDelivery, res.HistorySampleEvents = historyPerDelivery(ctx, stack.Client, ph.published, setup.webhookIDs, opts.HistorySample, rcv)
+	if opts.Timeline != nil && len(ph.published) > 0 {
+		if err := writeTimeline(ctx, stack.Client, opts.Timeline, ph.published[len(ph.published)/2], setup.webhookIDs); err != nil {
+			opts.logf("timeline: %v", err)
+		}
+	}
 	return res, nil
 }
 
@@ -675,6 +684,34 @@ func closedHistoryLength(ctx context.Context, c client.Client, id string) (int, 
 		n++
 	}
 	return n, nil
+}
+
+// writeTimeline writes the history events of one event's workflows (the event workflow, then
+// each delivery workflow) with their time since the event workflow's first event.
+func writeTimeline(ctx context.Context, c client.Client, w io.Writer, eventID string, webhookIDs []string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	wfIDs := []string{workflows.EventWorkflowID(eventID)}
+	for _, wh := range webhookIDs {
+		wfIDs = append(wfIDs, workflows.DeliveryWorkflowID(eventID, wh))
+	}
+	var origin time.Time
+	for _, id := range wfIDs {
+		fmt.Fprintf(w, "%s\n", id)
+		it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				return err
+			}
+			at := ev.GetEventTime().AsTime()
+			if origin.IsZero() {
+				origin = at
+			}
+			fmt.Fprintf(w, "  %8.1f ms  %s\n", float64(at.Sub(origin))/float64(time.Millisecond), ev.GetEventType())
+		}
+	}
+	return nil
 }
 
 func pct(ds []time.Duration, p float64) time.Duration {

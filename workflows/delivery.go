@@ -33,7 +33,9 @@ func (s *DeliveryState) failed(f activities.FailedAttempt) {
 const maxWindow = 6 * 24 * time.Hour
 
 // DeliveryWorkflow delivers one event to one webhook and records the final status in
-// PostgreSQL and in the HeraldDeliveryStatus attribute.
+// PostgreSQL. A delivery that ends without success (failed, or cancelled) also sets the
+// HeraldDeliveryStatus attribute; a successful one leaves it unset and completes, which saves a
+// history event and a visibility write on the common path.
 //
 // The first attempt is a local activity: in the common case (the endpoint answers 2xx) the
 // delivery costs one workflow task and no activity task round trip. When it fails, the
@@ -53,6 +55,11 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 			state.failed(f)
 		}
 	})
+
+	// Delivery workflows started before 0.3 carry HeraldDeliveryStatus=pending from their start
+	// and set the final status even on success; they keep doing so, so that their histories
+	// replay (a query on a closed delivery replays it).
+	_, startedWithStatus := workflow.GetTypedSearchAttributes(ctx).GetKeyword(AttrDeliveryStatus)
 
 	manual := in.Trigger == herald.TriggerManual
 	policy := herald.RetryPolicy(in.Retry)
@@ -150,7 +157,9 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 			return nil, ferr
 		}
 	}
-	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrDeliveryStatus.ValueSet(status))
+	if status != herald.DeliverySucceeded || startedWithStatus {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, AttrDeliveryStatus.ValueSet(status))
+	}
 	if status == herald.DeliveryCancelled && temporal.IsCanceledError(err) {
 		return nil, err
 	}

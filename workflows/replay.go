@@ -140,13 +140,14 @@ func redeliverAll(ctx workflow.Context, replayID string, items []activities.Repl
 	return firstErr
 }
 
-// DeliveryAttributes are the search attributes a delivery workflow starts with.
+// DeliveryAttributes are the search attributes a delivery workflow starts with. The delivery
+// status is not among them: a delivery workflow sets HeraldDeliveryStatus only when it ends
+// without success (see DeliveryWorkflow).
 func DeliveryAttributes(eventType, webhookID, owner string) temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(
 		AttrEventType.ValueSet(eventType),
 		AttrWebhookID.ValueSet(webhookID),
 		AttrOwnerID.ValueSet(owner),
-		AttrDeliveryStatus.ValueSet(herald.DeliveryPending),
 	)
 }
 

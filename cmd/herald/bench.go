@@ -32,6 +32,7 @@ func runBench(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs.StringVar(&o.TemporalAddress, "temporal-address", env("HERALD_TEMPORAL_ADDRESS", ""), "external Temporal (env HERALD_TEMPORAL_ADDRESS)")
 	fs.StringVar(&o.Namespace, "namespace", env("HERALD_TEMPORAL_NAMESPACE", "default"), "Temporal namespace")
 	fs.StringVar(&o.ProfileDir, "profile-dir", "", "write CPU profiles of the floor and the Herald phase here")
+	timeline := fs.Bool("timeline", false, "print one event's workflow histories with times (where latency goes) on stderr")
 	var wo sdkworker.Options
 	fs.IntVar(&wo.MaxConcurrentWorkflowTaskPollers, "wf-pollers", 0, "worker workflow task pollers (0: SDK default)")
 	fs.IntVar(&wo.MaxConcurrentActivityTaskPollers, "act-pollers", 0, "worker activity task pollers (0: SDK default)")
@@ -43,6 +44,9 @@ func runBench(ctx context.Context, _ *slog.Logger, args []string) error {
 	}
 	o.Worker = wo
 	o.Progress = os.Stderr
+	if *timeline {
+		o.Timeline = os.Stderr
+	}
 	res, err := bench.Run(ctx, o)
 	if err != nil {
 		return err
