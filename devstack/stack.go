@@ -129,8 +129,14 @@ func Start(ctx context.Context, opts StackOptions) (_ *Stack, err error) {
 	if s.Client, err = Dial(ctx, s.TemporalAddress, s.Namespace, logger); err != nil {
 		return nil, err
 	}
-	if err := worker.EnsureSearchAttributes(ctx, s.Client, s.Namespace); err != nil {
+	added, err := worker.EnsureSearchAttributes(ctx, s.Client, s.Namespace)
+	if err != nil {
 		return nil, err
+	}
+	// Attributes registered when the namespace was created are in every cache already; ones
+	// added just now are not, so the reads stay forced for this run.
+	if s.Temporal != nil && len(added) == 0 {
+		s.Temporal.SearchAttributesSettled()
 	}
 	return s, nil
 }

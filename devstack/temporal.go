@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -53,10 +54,32 @@ type TemporalOptions struct {
 
 // Temporal is a running embedded Temporal server (and Web UI).
 type Temporal struct {
+	config  *dynamicConfig
 	server  temporal.Server
 	ui      *uiserver.Server
 	address string
 	uiURL   string
+}
+
+// SearchAttributesSettled tells the server that no search attribute is being added any more.
+// Until then, every read of the search attributes goes to the database, so that attributes
+// added at start-up are usable at once; after, reads use the servers' caches (refreshed every
+// minute). With the reads forced, every workflow start and visibility write that carries custom
+// attributes read the namespace and the cluster metadata from SQLite under one global lock.
+func (t *Temporal) SearchAttributesSettled() { t.config.refreshSearchAttributes.Store(false) }
+
+// dynamicConfig is the embedded server's dynamic configuration: fixed values, and whether
+// search attribute reads bypass the caches.
+type dynamicConfig struct {
+	static                  dynamicconfig.StaticClient
+	refreshSearchAttributes atomic.Bool
+}
+
+func (c *dynamicConfig) GetValue(key dynamicconfig.Key) []dynamicconfig.ConstrainedValue {
+	if key == dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key() {
+		return []dynamicconfig.ConstrainedValue{{Value: c.refreshSearchAttributes.Load()}}
+	}
+	return c.static.GetValue(key)
 }
 
 // Address is the frontend's host:port.
@@ -191,9 +214,7 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 	}
 	cfg.Services["worker"] = service(workerPorts[0], workerPorts[1])
 
-	dc := dynamicconfig.StaticClient{
-		// Search attributes added at start-up are usable at once.
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
+	t := &Temporal{config: &dynamicConfig{static: dynamicconfig.StaticClient{
 		// One node serves every task queue: new tasks go to one partition, where every poller
 		// waits, so more of them match at once instead of being persisted and read back (about 5%
 		// less CPU per workflow). Reads stay on the default 4 partitions, so tasks that an older
@@ -203,14 +224,15 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		// child workflows) is read at most 20 times a second per shard by default, so each hop
 		// waited up to 50 ms for the next read: a delivery makes three such hops. At 1000 the
 		// reads follow the notifications of new tasks (publish-to-receive p50 at 20 events/s:
-		// 137 -> 42 ms, same CPU per delivery).
+		// about 135 -> 55-65 ms, same CPU per delivery).
 		dynamicconfig.TransferProcessorMaxPollRPS.Key(): 1000,
-	}
+	}}}
+	t.config.refreshSearchAttributes.Store(true)
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(cfg),
 		temporal.ForServices(temporal.DefaultServices),
 		temporal.WithLogger(newTemporalLogger(logger)),
-		temporal.WithDynamicConfigClient(dc),
+		temporal.WithDynamicConfigClient(t.config),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("temporal server: %w", err)
@@ -218,7 +240,7 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
-	t := &Temporal{server: srv, address: fmt.Sprintf("%s:%d", ip, frontend)}
+	t.server, t.address = srv, fmt.Sprintf("%s:%d", ip, frontend)
 
 	if opts.UIPort != 0 {
 		uiCfg := &uiconfig.Config{

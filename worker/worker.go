@@ -5,6 +5,8 @@ package worker
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
@@ -54,12 +56,13 @@ func Run(ctx context.Context, w sdkworker.Worker) error {
 }
 
 // EnsureSearchAttributes registers Herald's custom search attributes on the namespace when
-// they are missing. It is idempotent and runs from `herald dev` and `herald migrate`.
-func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+// they are missing and answers the ones it added. It is idempotent and runs from `herald dev`
+// and `herald migrate`.
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) ([]string, error) {
 	ops := c.OperatorService()
 	have, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
 	if err != nil {
-		return fmt.Errorf("list search attributes: %w", err)
+		return nil, fmt.Errorf("list search attributes: %w", err)
 	}
 	missing := map[string]enumspb.IndexedValueType{}
 	for name, typ := range workflows.SearchAttributes {
@@ -68,12 +71,12 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 		}
 	}
 	if len(missing) == 0 {
-		return nil
+		return nil, nil
 	}
 	if _, err := ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
 		Namespace: namespace, SearchAttributes: missing,
 	}); err != nil {
-		return fmt.Errorf("add search attributes: %w", err)
+		return nil, fmt.Errorf("add search attributes: %w", err)
 	}
-	return nil
+	return slices.Sorted(maps.Keys(missing)), nil
 }

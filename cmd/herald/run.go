@@ -260,8 +260,10 @@ func runMigrate(ctx context.Context, logger *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := worker.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
+	if added, err := worker.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
 		return err
+	} else if len(added) > 0 {
+		fmt.Printf("added search attributes %v (the server's caches take up to a minute to use them)\n", added)
 	}
 	fmt.Printf("applied %d migration(s); search attributes registered on namespace %s\n", n, cfg.Namespace)
 	return nil
