@@ -117,6 +117,12 @@ type Result struct {
 	FloorLatencyms float64 `json:"floor_latency_ms"`
 
 	HistoryEventsPerDelivery float64 `json:"history_events_per_delivery"`
+	// Visibility writes (the workflow list rows: a start, an upsert of search attributes, a
+	// close) per delivery, counted by the embedded server's task metrics; 0 with an external one.
+	VisibilityWritesPerDelivery  float64 `json:"visibility_writes_per_delivery"`
+	VisibilityStartsPerDelivery  float64 `json:"visibility_starts_per_delivery"`
+	VisibilityUpsertsPerDelivery float64 `json:"visibility_upserts_per_delivery"`
+	VisibilityClosesPerDelivery  float64 `json:"visibility_closes_per_delivery"`
 	HistorySampleEvents      int     `json:"history_sample_events"`
 
 	// CPU seconds per 1,000 deliveries during the Herald phase. Herald, the embedded Temporal
@@ -267,6 +273,9 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 		return nil, err
 	}
 	defer stack.Close()
+	if tsrv != nil {
+		tsrv.SearchAttributesSettled() // registered with the namespace, as `herald dev` does
+	}
 	box, err := secretbox.New(secretbox.NewKey()) // the run's webhooks' secrets, sealed as in production
 	if err != nil {
 		return nil, err
@@ -353,6 +362,10 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 		mode = fmt.Sprintf("paced at %g events/s", opts.Rate)
 	}
 	opts.logf("herald: %d events x %d webhooks via %s, %s, concurrency %d", opts.Events, opts.Fanout, opts.Via, mode, opts.Concurrency)
+	var vis0 visibilityCounts
+	if tsrv != nil {
+		vis0 = settledVisibilityCounts(ctx, tsrv.MetricsURL())
+	}
 	var profile bytes.Buffer
 	profiling := pprof.StartCPUProfile(&profile) == nil
 	cpu0 := processCPU()
@@ -439,6 +452,12 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 
 	opts.logf("counting history events of %d sample events", min(opts.HistorySample, len(ph.published)))
 	res.HistoryEventsPerDelivery, res.HistorySampleEvents = historyPerDelivery(ctx, stack.Client, ph.published, setup.webhookIDs, opts.HistorySample, rcv)
+	if tsrv != nil && unique > 0 {
+		d := settledVisibilityCounts(ctx, tsrv.MetricsURL()).minus(vis0)
+		per := func(n float64) float64 { return round(n/float64(unique), 2) }
+		res.VisibilityWritesPerDelivery = per(d.start + d.upsert + d.close)
+		res.VisibilityStartsPerDelivery, res.VisibilityUpsertsPerDelivery, res.VisibilityClosesPerDelivery = per(d.start), per(d.upsert), per(d.close)
+	}
 	if opts.Timeline != nil && len(ph.published) > 0 {
 		if err := writeTimeline(ctx, stack.Client, opts.Timeline, ph.published[len(ph.published)/2], setup.webhookIDs); err != nil {
 			opts.logf("timeline: %v", err)

@@ -37,6 +37,11 @@ func TestSmokeDeliversEveryEventOnceAndReportsEveryFigure(t *testing.T) {
 		if res.HistorySampleEvents != 3 || res.HistoryEventsPerDelivery <= 0 || res.FloorWfPerS <= 0 {
 			t.Fatalf("%s: history %v over %d events, floor %v", via, res.HistoryEventsPerDelivery, res.HistorySampleEvents, res.FloorWfPerS)
 		}
+		// A successful delivery writes its workflows' list rows once at start and once at close:
+		// at fan-out 2, (1 event workflow + 2 deliveries) x 2 / 2 deliveries = 3, and no upsert.
+		if res.VisibilityUpsertsPerDelivery != 0 || res.VisibilityWritesPerDelivery <= 0 || res.VisibilityWritesPerDelivery > 3 {
+			t.Errorf("%s: visibility writes per delivery %v (upserts %v), want 3 and none", via, res.VisibilityWritesPerDelivery, res.VisibilityUpsertsPerDelivery)
+		}
 
 		var out bytes.Buffer
 		if err := res.WriteTable(&out); err != nil {
@@ -52,7 +57,7 @@ func TestSmokeDeliversEveryEventOnceAndReportsEveryFigure(t *testing.T) {
 		}
 		for _, k := range []string{"deliveries_per_s", "floor_wf_per_s", "floor_ratio", "lost", "duplicates",
 			"history_events_per_delivery", "publish_p50_ms", "publish_p99_ms", "e2e_p50_ms", "e2e_p90_ms", "e2e_p99_ms",
-			"e2e_max_ms", "fanout", "events", "cpu_s_per_1k_herald", "cpu_s_per_1k_temporal", "cpu_s_per_1k_postgres"} {
+			"e2e_max_ms", "fanout", "events", "cpu_s_per_1k_herald", "cpu_s_per_1k_temporal", "cpu_s_per_1k_postgres", "visibility_writes_per_delivery"} {
 			if _, ok := got[k]; !ok {
 				t.Errorf("%s: JSON has no %q: %s", via, k, lines[len(lines)-1])
 			}

@@ -59,7 +59,11 @@ type Temporal struct {
 	ui      *uiserver.Server
 	address string
 	uiURL   string
+	metrics string
 }
+
+// MetricsURL is the server's Prometheus endpoint.
+func (t *Temporal) MetricsURL() string { return t.metrics }
 
 // SearchAttributesSettled tells the server that no search attribute is being added any more.
 // Until then, every read of the search attributes goes to the database, so that attributes
@@ -241,6 +245,7 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
 	t.server, t.address = srv, fmt.Sprintf("%s:%d", ip, frontend)
+	t.metrics = fmt.Sprintf("http://%s:%d/metrics", ip, ports[1])
 
 	if opts.UIPort != 0 {
 		uiCfg := &uiconfig.Config{

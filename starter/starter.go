@@ -139,6 +139,7 @@ func (p *Publisher) start(ctx context.Context, ev *herald.Event) error {
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.AttrEventType.ValueSet(ev.Type),
 			workflows.AttrOwnerID.ValueSet(owner),
+			workflows.BuildIDsAttribute(),
 		),
 	}, workflows.EventWorkflow, workflows.EventInput{EventID: ev.ID})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted

@@ -32,6 +32,9 @@ func NewOnQueue(c client.Client, queue string, acts *activities.Activities, opts
 	if opts.MaxConcurrentActivityTaskPollers == 0 {
 		opts.MaxConcurrentActivityTaskPollers = 8
 	}
+	if opts.BuildID == "" { //lint:ignore SA1019 the build ID without worker versioning
+		opts.BuildID = workflows.BuildID // the value BuildIDsAttribute expects
+	}
 	w := sdkworker.New(c, queue, opts)
 	Register(w, acts)
 	return w

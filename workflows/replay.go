@@ -148,10 +148,11 @@ func DeliveryAttributes(eventType, webhookID, owner string) temporal.SearchAttri
 		AttrEventType.ValueSet(eventType),
 		AttrWebhookID.ValueSet(webhookID),
 		AttrOwnerID.ValueSet(owner),
+		BuildIDsAttribute(),
 	)
 }
 
 // WebhookAttributes are the search attributes of a workflow about one webhook (a replay).
 func WebhookAttributes(webhookID, owner string) temporal.SearchAttributes {
-	return temporal.NewSearchAttributes(AttrWebhookID.ValueSet(webhookID), AttrOwnerID.ValueSet(owner))
+	return temporal.NewSearchAttributes(AttrWebhookID.ValueSet(webhookID), AttrOwnerID.ValueSet(owner), BuildIDsAttribute())
 }

@@ -18,6 +18,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
 )
 
@@ -48,6 +49,20 @@ var (
 	AttrOwnerID        = temporal.NewSearchAttributeKeyKeyword("HeraldOwnerId")
 	AttrDeliveryStatus = temporal.NewSearchAttributeKeyKeyword("HeraldDeliveryStatus")
 )
+
+// BuildID is the build ID Herald's workers report with every workflow task they complete.
+const BuildID = "herald-" + herald.Version
+
+// attrBuildIDs is Temporal's own BuildIds attribute. The server sets it on a workflow's first
+// completed workflow task (to "unversioned" and "unversioned:<build id>" for a worker without
+// versioning), and that change costs one more visibility write per workflow. Herald's workflows
+// start with the value the server will compute, so nothing changes then.
+var attrBuildIDs = temporal.NewSearchAttributeKeyKeywordList("BuildIds")
+
+// BuildIDsAttribute is the BuildIds value a workflow run by Herald's workers ends up with.
+func BuildIDsAttribute() temporal.SearchAttributeUpdate {
+	return attrBuildIDs.ValueSet([]string{"unversioned", "unversioned:" + BuildID})
+}
 
 // SearchAttributes is what must be registered on the namespace.
 var SearchAttributes = map[string]enumspb.IndexedValueType{
