@@ -123,7 +123,7 @@ type Result struct {
 	VisibilityStartsPerDelivery  float64 `json:"visibility_starts_per_delivery"`
 	VisibilityUpsertsPerDelivery float64 `json:"visibility_upserts_per_delivery"`
 	VisibilityClosesPerDelivery  float64 `json:"visibility_closes_per_delivery"`
-	HistorySampleEvents      int     `json:"history_sample_events"`
+	HistorySampleEvents          int     `json:"history_sample_events"`
 
 	// CPU seconds per 1,000 deliveries during the Herald phase. Herald, the embedded Temporal
 	// server and the bench's own load generator share one process; they are split by goroutine
