@@ -185,48 +185,46 @@ type AttemptRecord struct {
 	NextAttemptAt  *time.Time // when the next automatic attempt is due, if any
 }
 
-const bumpDeliverySQL = `
-UPDATE deliveries SET attempts = attempts + 1, last_status_code = $2,
-	status = CASE WHEN $3 THEN 'succeeded' ELSE status END,
-	next_attempt_at = CASE WHEN $3 THEN NULL ELSE $4::timestamptz END, updated_at = now()
-WHERE id = $1
-RETURNING attempts, webhook_id`
-
-const insertAttemptSQL = `
-INSERT INTO attempts (delivery_id, number, trigger, started_at, duration_ms, status_code, error_kind, error,
-	request_headers, response_body)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+// recordAttemptSQL bumps the delivery's attempt count and status, logs the attempt under the
+// new number and updates the webhook's failure counter, in one statement (one round trip, one
+// commit). A success writes the webhook row only when its counter is not already 0, so that
+// the deliveries of one busy webhook do not all queue on that row's lock.
+const recordAttemptSQL = `
+WITH d AS (
+	UPDATE deliveries SET attempts = attempts + 1, last_status_code = $2,
+		status = CASE WHEN $3 THEN 'succeeded' ELSE status END,
+		next_attempt_at = CASE WHEN $3 THEN NULL ELSE $4::timestamptz END, updated_at = now()
+	WHERE id = $1
+	RETURNING attempts, webhook_id
+), logged AS (
+	INSERT INTO attempts (delivery_id, number, trigger, started_at, duration_ms, status_code, error_kind, error,
+		request_headers, response_body)
+	SELECT $1, d.attempts, $5::text, $6::timestamptz, $7::bigint, $2::integer, $8::text, $9::text, $10::jsonb, $11::text FROM d
+), counted AS (
+	UPDATE webhooks w SET consecutive_failures = CASE WHEN $3 THEN 0 ELSE w.consecutive_failures + 1 END
+	FROM d WHERE w.id = d.webhook_id AND $12::boolean AND (NOT $3::boolean OR w.consecutive_failures <> 0)
+)
+SELECT attempts, webhook_id FROM d`
 
 // RecordAttempt logs an attempt, numbers it after the delivery's previous ones, updates the
-// delivery and the webhook's failure counter, all in one transaction. It returns the number.
+// delivery and the webhook's failure counter, all at once. It returns the number.
 // Test attempts (trigger test) leave the failure counter alone.
 func (s *Store) RecordAttempt(ctx context.Context, deliveryID string, a AttemptRecord) (int, error) {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("record attempt: %w", err)
-	}
-	defer tx.Rollback()
-	var number int
-	var webhookID string
-	if err := tx.QueryRowxContext(ctx, bumpDeliverySQL, deliveryID, a.StatusCode, a.Succeeded, a.NextAttemptAt).
-		Scan(&number, &webhookID); err != nil {
-		return 0, notFound(err, "delivery")
-	}
 	headers := a.RequestHeaders
 	if len(headers) == 0 {
 		headers = []byte("{}")
 	}
-	if _, err := tx.ExecContext(ctx, insertAttemptSQL, deliveryID, number, a.Trigger, a.StartedAt, a.DurationMS,
-		a.StatusCode, a.ErrorKind, a.Error, headers, a.ResponseBody); err != nil {
-		return 0, fmt.Errorf("insert attempt: %w", err)
-	}
-	if a.Trigger != herald.TriggerTest {
-		if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET consecutive_failures =
-			CASE WHEN $2 THEN 0 ELSE consecutive_failures + 1 END WHERE id = $1`, webhookID, a.Succeeded); err != nil {
-			return 0, fmt.Errorf("update failure counter: %w", err)
+	var number int
+	var webhookID string
+	if err := s.db.QueryRowxContext(ctx, recordAttemptSQL, deliveryID, a.StatusCode, a.Succeeded, a.NextAttemptAt,
+		a.Trigger, a.StartedAt, a.DurationMS, a.ErrorKind, a.Error, headers, a.ResponseBody,
+		a.Trigger != herald.TriggerTest).Scan(&number, &webhookID); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, notFound(err, "delivery")
 		}
+		return 0, fmt.Errorf("record attempt: %w", err)
 	}
-	return number, tx.Commit()
+	return number, nil
 }
 
 // FinishDelivery sets the final status of a delivery that is still pending.
