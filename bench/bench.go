@@ -124,6 +124,8 @@ type Result struct {
 	VisibilityUpsertsPerDelivery float64 `json:"visibility_upserts_per_delivery"`
 	VisibilityClosesPerDelivery  float64 `json:"visibility_closes_per_delivery"`
 	HistorySampleEvents          int     `json:"history_sample_events"`
+	// WorkflowTaskStalls counts workflow task timeouts and failures in the sampled histories.
+	WorkflowTaskStalls int `json:"workflow_task_stalls"`
 
 	// CPU seconds per 1,000 deliveries during the Herald phase. Herald, the embedded Temporal
 	// server and the bench's own load generator share one process; they are split by goroutine
@@ -451,7 +453,7 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 	}
 
 	opts.logf("counting history events of %d sample events", min(opts.HistorySample, len(ph.published)))
-	res.HistoryEventsPerDelivery, res.HistorySampleEvents = historyPerDelivery(ctx, stack.Client, ph.published, setup.webhookIDs, opts.HistorySample, rcv)
+	res.HistoryEventsPerDelivery, res.HistorySampleEvents, res.WorkflowTaskStalls = historyPerDelivery(ctx, stack.Client, ph.published, setup.webhookIDs, opts.HistorySample, rcv)
 	if tsrv != nil && unique > 0 {
 		d := settledVisibilityCounts(ctx, tsrv.MetricsURL()).minus(vis0)
 		per := func(n float64) float64 { return round(n/float64(unique), 2) }
@@ -647,14 +649,14 @@ func (r *receiver) arrivedOf(ids []string, fanout int) int {
 // historyPerDelivery counts the history events of a sample of events' workflows (the event
 // workflow and its delivery children, once closed) per delivery. Events with a delivery that
 // did not arrive are skipped.
-func historyPerDelivery(ctx context.Context, c client.Client, ids, webhookIDs []string, sample int, rcv *receiver) (float64, int) {
+func historyPerDelivery(ctx context.Context, c client.Client, ids, webhookIDs []string, sample int, rcv *receiver) (perDelivery float64, events, stalls int) {
 	if len(ids) == 0 || sample <= 0 {
-		return 0, 0
+		return 0, 0, 0
 	}
 	sample = min(sample, len(ids))
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	total, events := 0, 0
+	total := 0
 	for k := range sample {
 		id := ids[k*len(ids)/sample]
 		complete := true
@@ -668,41 +670,47 @@ func historyPerDelivery(ctx context.Context, c client.Client, ids, webhookIDs []
 		for _, wh := range webhookIDs {
 			wfIDs = append(wfIDs, workflows.DeliveryWorkflowID(id, wh))
 		}
-		n := 0
+		n, st := 0, 0
 		ok := true
 		for _, wfID := range wfIDs {
-			c, err := closedHistoryLength(ctx, c, wfID)
+			c, s, err := closedHistoryLength(ctx, c, wfID)
 			if err != nil {
 				ok = false
 				break
 			}
-			n += c
+			n, st = n+c, st+s
 		}
 		if ok {
 			total += n
+			stalls += st
 			events++
 		}
 	}
 	if events == 0 {
-		return 0, 0
+		return 0, 0, 0
 	}
-	return round(float64(total)/float64(events*len(webhookIDs)), 2), events
+	return round(float64(total)/float64(events*len(webhookIDs)), 2), events, stalls
 }
 
-// closedHistoryLength waits until the workflow closes and returns its number of history events.
-func closedHistoryLength(ctx context.Context, c client.Client, id string) (int, error) {
+// closedHistoryLength waits until the workflow closes and returns its number of history events
+// and how many of them are workflow task timeouts or failures (a stall of the run).
+func closedHistoryLength(ctx context.Context, c client.Client, id string) (n, stalls int, err error) {
 	if err := c.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	n := 0
 	for it.HasNext() {
-		if _, err := it.Next(); err != nil {
-			return 0, err
+		ev, err := it.Next()
+		if err != nil {
+			return 0, 0, err
 		}
 		n++
+		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+			stalls++
+		}
 	}
-	return n, nil
+	return n, stalls, nil
 }
 
 // writeTimeline writes the history events of one event's workflows (the event workflow, then

@@ -29,7 +29,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 		{"floor ratio", fmt.Sprintf("%.3f (deliveries/s / floor)", r.FloorRatio)},
 		{"publish latency", fmt.Sprintf("p50 %.1f ms, p99 %.1f ms", r.PublishP50ms, r.PublishP99ms)},
 		{"publish to receive", fmt.Sprintf("p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms", r.E2EP50ms, r.E2EP90ms, r.E2EP99ms, r.E2EMaxms)},
-		{"history events", fmt.Sprintf("%.2f per delivery (%d sample events)", r.HistoryEventsPerDelivery, r.HistorySampleEvents)},
+		{"history events", fmt.Sprintf("%.2f per delivery (%d sample events; %d workflow task timeouts or failures)", r.HistoryEventsPerDelivery, r.HistorySampleEvents, r.WorkflowTaskStalls)},
 		{"visibility writes", fmt.Sprintf("%.2f per delivery (start %.2f, upsert %.2f, close %.2f)", r.VisibilityWritesPerDelivery,
 			r.VisibilityStartsPerDelivery, r.VisibilityUpsertsPerDelivery, r.VisibilityClosesPerDelivery)},
 		{"CPU s / 1k deliveries", fmt.Sprintf("herald %.3f, temporal %.3f, postgres %s, load generator %.3f (process total %.3f)",
