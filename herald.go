@@ -12,7 +12,7 @@ import (
 )
 
 // Version is the Herald version sent in the default User-Agent.
-const Version = "0.2.0"
+const Version = "0.3.0"
 
 // Delivery statuses.
 const (
