@@ -302,15 +302,16 @@ func forgetMembers(dbFile string) error {
 // from about 17-18.6 to 12-15 ms (BENCHMARKS.md). A query on a column without an index still
 // answers, by a scan.
 var visibilityIndexes = map[string]bool{
+	// the UI's and the CLI's lists
 	"default_idx": true, "by_workflow_id": true, "by_workflow_type": true, "by_status": true,
 	"by_task_queue": true, "by_parent_workflow_id": true, "by_root_workflow_id": true,
-	"by_temporal_namespace_division": true, "by_batcher_user": true,
-	"by_temporal_scheduled_by_id": true, "by_temporal_schedule_paused": true,
-	"by_temporal_worker_deployment_version": true, "by_temporal_workflow_versioning_behavior": true,
-	"by_temporal_worker_deployment": true,
-	"by_keyword_01":                 true, "by_keyword_02": true, "by_keyword_03": true, "by_keyword_04": true,
-	"by_keyword_05": true, "by_keyword_06": true, "by_keyword_07": true, "by_keyword_08": true,
-	"by_keyword_09": true, "by_keyword_10": true,
+	// the server's own system workflows
+	"by_temporal_namespace_division": true, "by_batcher_user": true, "by_temporal_scheduled_by_id": true,
+	"by_temporal_schedule_paused": true, "by_temporal_worker_deployment_version": true,
+	"by_temporal_workflow_versioning_behavior": true, "by_temporal_worker_deployment": true,
+	// the Keyword columns, where custom keyword attributes (Herald's) are mapped
+	"by_keyword_01": true, "by_keyword_02": true, "by_keyword_03": true, "by_keyword_04": true, "by_keyword_05": true,
+	"by_keyword_06": true, "by_keyword_07": true, "by_keyword_08": true, "by_keyword_09": true, "by_keyword_10": true,
 }
 
 // trimVisibilityIndexes drops the visibility indexes that are not in visibilityIndexes. It runs

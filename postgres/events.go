@@ -204,7 +204,7 @@ WITH d AS (
 	UPDATE webhooks w SET consecutive_failures = CASE WHEN $3 THEN 0 ELSE w.consecutive_failures + 1 END
 	FROM d WHERE w.id = d.webhook_id AND $12::boolean AND (NOT $3::boolean OR w.consecutive_failures <> 0)
 )
-SELECT attempts, webhook_id FROM d`
+SELECT attempts FROM d`
 
 // RecordAttempt logs an attempt, numbers it after the delivery's previous ones, updates the
 // delivery and the webhook's failure counter, all at once. It returns the number.
@@ -215,10 +215,9 @@ func (s *Store) RecordAttempt(ctx context.Context, deliveryID string, a AttemptR
 		headers = []byte("{}")
 	}
 	var number int
-	var webhookID string
 	if err := s.db.QueryRowxContext(ctx, recordAttemptSQL, deliveryID, a.StatusCode, a.Succeeded, a.NextAttemptAt,
 		a.Trigger, a.StartedAt, a.DurationMS, a.ErrorKind, a.Error, headers, a.ResponseBody,
-		a.Trigger != herald.TriggerTest).Scan(&number, &webhookID); err != nil {
+		a.Trigger != herald.TriggerTest).Scan(&number); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, notFound(err, "delivery")
 		}
