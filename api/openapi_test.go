@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -200,37 +201,151 @@ func TestOpenAPIIsServedWithoutAuthentication(t *testing.T) {
 	}
 }
 
-// TestAnswersMatchTheDocumentedShapes validates real answers against the document's component
-// schemas (OpenAPI 3.1 schemas are JSON Schema 2020-12).
-func TestAnswersMatchTheDocumentedShapes(t *testing.T) {
+// contract is the document compiled for checking real traffic: every documented object schema
+// that does not say otherwise is closed (additionalProperties false), so an answer with an
+// undocumented field, or a test request with a field the document lacks, fails.
+type contract struct {
+	t     *testing.T
+	doc   map[string]any
+	c     *jsonschema.Compiler
+	paths []contractPath
+}
+
+type contractPath struct {
+	template string
+	match    *regexp.Regexp
+}
+
+const contractBase = "https://herald.invalid/openapi.json"
+
+func newContract(t *testing.T) *contract {
+	t.Helper()
 	_, raw := loadOpenAPI(t)
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	for _, s := range schemas {
+		closeObjects(s)
+	}
+	closed, _ := json.Marshal(doc)
+	res, err := jsonschema.UnmarshalJSON(bytes.NewReader(closed))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := jsonschema.NewCompiler()
-	const base = "https://herald.invalid/openapi.json"
-	if err := c.AddResource(base, doc); err != nil {
+	if err := c.AddResource(contractBase, res); err != nil {
 		t.Fatal(err)
 	}
+	k := &contract{t: t, doc: doc, c: c}
+	for path := range doc["paths"].(map[string]any) {
+		re := "^" + regexp.MustCompile(`\\\{[^}]+\\\}`).ReplaceAllString(regexp.QuoteMeta(path), `[^/]+`) + "$"
+		k.paths = append(k.paths, contractPath{template: path, match: regexp.MustCompile(re)})
+	}
+	return k
+}
+
+// closeObjects sets additionalProperties false on every object schema with properties that
+// leaves it unsaid.
+func closeObjects(v any) {
+	switch s := v.(type) {
+	case map[string]any:
+		if _, ok := s["properties"]; ok {
+			if _, said := s["additionalProperties"]; !said {
+				s["additionalProperties"] = false
+			}
+		}
+		for _, sub := range s {
+			closeObjects(sub)
+		}
+	case []any:
+		for _, sub := range s {
+			closeObjects(sub)
+		}
+	}
+}
+
+// operation finds the documented operation of a concrete request path under /api/v1.
+func (k *contract) operation(method, path string) (string, map[string]any) {
+	k.t.Helper()
+	full := "/api/v1" + strings.SplitN(path, "?", 2)[0]
+	for _, p := range k.paths {
+		if p.match.MatchString(full) {
+			item := k.doc["paths"].(map[string]any)[p.template].(map[string]any)
+			if op, ok := item[strings.ToLower(method)].(map[string]any); ok {
+				return p.template, op
+			}
+		}
+	}
+	k.t.Fatalf("%s %s is not in the document", method, full)
+	return "", nil
+}
+
+// schemaRef is the $ref of the JSON schema of a request body or a response (following a
+// response $ref), "" when there is none.
+func (k *contract) schemaRef(holder map[string]any) string {
+	if r, ok := holder["$ref"].(string); ok && strings.HasPrefix(r, "#/components/responses/") {
+		holder = k.doc["components"].(map[string]any)["responses"].(map[string]any)[strings.TrimPrefix(r, "#/components/responses/")].(map[string]any)
+	}
+	content, _ := holder["content"].(map[string]any)
+	media, _ := content["application/json"].(map[string]any)
+	schema, _ := media["schema"].(map[string]any)
+	r, _ := schema["$ref"].(string)
+	return r
+}
+
+func (k *contract) validate(ref string, raw []byte) error {
+	k.t.Helper()
+	sch, err := k.c.Compile(contractBase + ref)
+	if err != nil {
+		k.t.Fatalf("compile %s: %v", ref, err)
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	return sch.Validate(v)
+}
+
+// TestAnswersMatchTheDocumentedShapes sends real requests and checks each against the
+// document: the request body matches the operation's request schema, the answered status is
+// one the operation lists, and the answer matches the schema documented for that status
+// (OpenAPI 3.1 schemas are JSON Schema 2020-12), with no undocumented field.
+func TestAnswersMatchTheDocumentedShapes(t *testing.T) {
+	k := newContract(t)
 	e := newEnv(t)
-	// answer sends a request, checks its status and that its body matches the component.
+	// answer sends a request and checks it, its status and its answer against the document;
+	// component is the schema the document must name for the answer.
 	answer := func(component string, status int, method, path string, body any) []byte {
 		t.Helper()
+		template, op := k.operation(method, path)
+		where := method + " " + template
+		if body != nil {
+			rb, _ := op["requestBody"].(map[string]any)
+			ref := k.schemaRef(rb)
+			if ref == "" {
+				t.Fatalf("%s: the test sends a body the document does not describe", where)
+			}
+			raw, _ := json.Marshal(body)
+			if err := k.validate(ref, raw); err != nil {
+				t.Errorf("%s: the request %s does not match %s: %v", where, raw, ref, err)
+			}
+		}
 		var out json.RawMessage
 		if st := e.do(method, path, body, &out); st != status {
 			t.Fatalf("%s %s = %d: %s", method, path, st, out)
 		}
-		sch, err := c.Compile(base + "#/components/schemas/" + component)
-		if err != nil {
-			t.Fatalf("compile %s: %v", component, err)
+		resp, ok := op["responses"].(map[string]any)[strconv.Itoa(status)].(map[string]any)
+		if !ok {
+			t.Fatalf("%s answered %d, which the document does not list", where, status)
 		}
-		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
-		if err != nil {
-			t.Fatalf("%s %s: not JSON: %s", method, path, out)
+		ref := k.schemaRef(resp)
+		if ref != "#/components/schemas/"+component {
+			t.Fatalf("%s %d: the document names %q, want %s", where, status, ref, component)
 		}
-		if err := sch.Validate(v); err != nil {
-			t.Errorf("%s %s does not match %s: %v\n%s", method, path, component, err, out)
+		if err := k.validate(ref, out); err != nil {
+			t.Errorf("%s does not match %s: %v\n%s", where, component, err, out)
 		}
 		return out
 	}
@@ -242,22 +357,47 @@ func TestAnswersMatchTheDocumentedShapes(t *testing.T) {
 	answer("EventType", 200, "GET", "/event-types/summary.completed", nil)
 	answer("EventTypeCatalog", 200, "GET", "/event-types", nil)
 	answer("User", 200, "PUT", "/users/u_3", map[string]any{"email": "c@example.com"})
+	answer("User", 200, "PUT", "/users/u_4", map[string]any{})
 	answer("Organization", 200, "PUT", "/organizations/org_2", map[string]any{"name": "Two"})
 	answer("Membership", 200, "PUT", "/organizations/org_2/members/u_3", map[string]any{"role": "admin"})
+	answer("Token", 201, "POST", "/users/u_3/tokens", map[string]any{"ttl_seconds": 600})
+	answer("TokenList", 200, "GET", "/users/u_3/tokens", nil)
 	w := e.createWebhook("/users/u_1", r.URL+"/shape", []string{"*"}, nil)
 	answer("Webhook", 200, "GET", "/users/u_1/webhooks/"+w.ID, nil)
 	answer("WebhookList", 200, "GET", "/users/u_1/webhooks", nil)
-	answer("Webhook", 200, "PATCH", "/users/u_1/webhooks/"+w.ID, map[string]any{"name": "patched"})
+	answer("Webhook", 200, "PATCH", "/users/u_1/webhooks/"+w.ID, map[string]any{"name": "patched",
+		"headers": map[string]any{"X-Team": "core"}, "retry": map[string]any{"max_attempts": 3}})
+	answer("Webhook", 200, "PATCH", "/users/u_1/webhooks/"+w.ID, map[string]any{"description": nil,
+		"headers": map[string]any{"X-Team": nil}, "retry": nil, "signing": map[string]any{"scheme": "standard"}})
 	answer("Webhook", 201, "POST", "/users/u_1/webhooks", map[string]any{"url": r.URL + "/pocket",
 		"events": []string{"summary.completed"}, "preset": "pocket"})
+	org := answer("Webhook", 201, "POST", "/organization/org_1/webhooks", map[string]any{"url": r.URL + "/org",
+		"name": "Org", "events": []string{"summary.completed"}, "active": true, "headers": map[string]any{"X-Team": "core"},
+		"retry": map[string]any{"max_attempts": 2}, "signing": map[string]any{"scheme": "hmac-sha256", "header": "X-Sig"}})
+	var orgHook webhook
+	_ = json.Unmarshal(org, &orgHook)
+	answer("Webhook", 200, "PUT", "/organization/org_1/webhooks/"+orgHook.ID, map[string]any{"url": r.URL + "/org",
+		"events": []string{"summary.completed"}, "preset": "convo"})
+	answer("Webhook", 200, "POST", "/webhooks/"+orgHook.ID+"/deactivate", nil)
+	answer("Webhook", 200, "POST", "/webhooks/"+orgHook.ID+"/activate", nil)
+	answer("Webhook", 200, "POST", "/webhooks/"+orgHook.ID+"/rotate-secret", map[string]any{"grace_seconds": 60})
+	answer("Webhook", 200, "POST", "/webhooks/"+orgHook.ID+"/rotate-secret", nil)
+	answer("TestResult", 200, "POST", "/organization/org_1/webhooks/"+orgHook.ID+"/test", nil)
+	answer("TestResult", 200, "POST", "/webhooks/"+w.ID+"/test", map[string]any{"event": "summary.completed"})
 	answer("PublishAccepted", 202, "POST", "/events", map[string]any{"id": e.ev("evt_shape"), "event": "summary.completed",
-		"user_id": "u_1", "data": map[string]any{"summary": map[string]any{"title": "t"}}})
-	ds := e.waitDeliveries(e.ev("evt_shape"), 1)
+		"user_id": "u_1", "data": map[string]any{"summary": map[string]any{"title": "t", "tags": []any{"a", 1, nil}}}})
+	ds := e.waitDeliveries(e.ev("evt_shape"), 2) // the "*" and the pocket webhook
 	answer("Event", 200, "GET", "/events/"+e.ev("evt_shape"), nil)
 	answer("Delivery", 200, "GET", "/deliveries/"+ds[0].ID, nil)
+	answer("Redelivery", 202, "POST", "/deliveries/"+ds[0].ID+"/redeliver", nil)
 	answer("DeliveryList", 200, "GET", "/webhooks/"+w.ID+"/deliveries", nil)
 	answer("WebhookStats", 200, "GET", "/webhooks/"+w.ID+"/stats", nil)
-	answer("Replay", 202, "POST", "/webhooks/"+w.ID+"/replay", map[string]any{"status": []string{"succeeded"}})
+	rp := answer("Replay", 202, "POST", "/webhooks/"+w.ID+"/replay", map[string]any{"status": []string{"succeeded"}})
+	var replay struct{ ID string }
+	_ = json.Unmarshal(rp, &replay)
+	answer("Replay", 200, "GET", "/replays/"+replay.ID, nil)
+	answer("Replay", 202, "POST", "/webhooks/"+w.ID+"/replay", nil)
+	answer("EventType", 200, "DELETE", "/event-types/summary.completed", nil)
 	answer("Error", 422, "POST", "/events", map[string]any{"event": "summary.completed", "user_id": "u_1", "data": map[string]any{}})
 	answer("Error", 404, "GET", "/deliveries/dlv_none", nil)
 }
