@@ -36,10 +36,11 @@ const (
 	TriggerTest   = "test"
 )
 
-// Payload formats.
+// Payload formats: the body shapes of package payload.
 const (
-	FormatEnvelope = "envelope"
-	FormatFlat     = "flat"
+	FormatEnvelope = "envelope" // {id, event, timestamp, webhook_id, user, organization, data}
+	FormatFlat     = "flat"     // the envelope's members with data's merged in, Herald's winning
+	FormatTyped    = "typed"    // the envelope with the event type under "type" instead of "event"
 )
 
 // Event is one published event. It is immutable once accepted.

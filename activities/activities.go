@@ -144,66 +144,25 @@ func (a *Activities) Resolve(ctx context.Context, in ResolveInput) (*ResolveResu
 	return res, nil
 }
 
-// Body builds the exact bytes a delivery of ev to w sends (SPEC section 6).
+// Body builds the exact bytes a delivery of ev to w sends (SPEC section 6), in the body shape
+// w's format names (package payload).
 func Body(ev *herald.Event, w *herald.Webhook, user *postgres.User) ([]byte, error) {
-	str := func(s string) json.RawMessage { b, _ := json.Marshal(s); return b }
-	fields := []payload.Field{
-		{Key: "id", Value: str(ev.ID)},
-		{Key: "event", Value: str(ev.Type)},
-		{Key: "timestamp", Value: str(ev.Timestamp.UTC().Format("2006-01-02T15:04:05.000Z"))},
-		{Key: "webhook_id", Value: str(w.ID)},
+	shape, ok := payload.ShapeNamed(w.Format)
+	if !ok {
+		return nil, fmt.Errorf("unknown payload format %q", w.Format)
+	}
+	m := payload.Message{EventID: ev.ID, EventType: ev.Type, Timestamp: ev.Timestamp, WebhookID: w.ID,
+		Organization: ev.OrganizationID, Data: ev.Data}
+	if w.OrganizationID != "" {
+		m.Organization = w.OrganizationID
 	}
 	if ev.UserID != "" {
-		u := struct {
-			ID    string `json:"id"`
-			Email string `json:"email,omitempty"`
-			Name  string `json:"name,omitempty"`
-		}{ID: ev.UserID}
+		m.User = &payload.User{ID: ev.UserID}
 		if user != nil {
-			u.Email, u.Name = user.Email, user.Name
+			m.User.Email, m.User.Name = user.Email, user.Name
 		}
-		b, _ := json.Marshal(u)
-		fields = append(fields, payload.Field{Key: "user", Value: b})
 	}
-	org := ev.OrganizationID
-	if w.OrganizationID != "" {
-		org = w.OrganizationID
-	}
-	if org != "" {
-		b, _ := json.Marshal(map[string]string{"id": org})
-		fields = append(fields, payload.Field{Key: "organization", Value: b})
-	}
-	if w.Format == herald.FormatFlat {
-		members, err := objectMembers(ev.Data)
-		if err != nil {
-			return nil, fmt.Errorf("flat format needs object data: %w", err)
-		}
-		fields = append(fields, members...)
-	} else {
-		fields = append(fields, payload.Field{Key: "data", Value: ev.Data})
-	}
-	return payload.Object(fields...)
-}
-
-// objectMembers returns the top-level members of a JSON object in document order.
-func objectMembers(raw []byte) ([]payload.Field, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, errors.New("not a JSON object")
-	}
-	var out []payload.Field
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, payload.Field{Key: tok.(string), Value: v})
-	}
-	return out, nil
+	return shape.Build(m)
 }
 
 // DeliverInput names the delivery to attempt and the policy it runs under.

@@ -81,3 +81,45 @@ func TestSeedReceivers(t *testing.T) {
 		})
 	}
 }
+
+// TestFlatDataCannotForgeTheSignedBody publishes data whose top-level names are Herald's own to
+// a Pocket (flat) webhook: the validly signed body must carry Herald's id, type, time, webhook,
+// user and organization, and data's other members.
+func TestFlatDataCannotForgeTheSignedBody(t *testing.T) {
+	e := newEnv(t)
+	e.directory()
+	r := newReceiver(t)
+	w := e.createWebhook("/organization/org_1", r.URL+"/pocket", []string{"summary.completed"}, map[string]any{"preset": "pocket"})
+	id := e.ev("evt_forge")
+	e.mustDo(202, "POST", "/events", map[string]any{"id": id, "event": "summary.completed", "user_id": "u_1",
+		"data": map[string]any{"id": "DATA_ID", "event": "DATA_EVENT", "timestamp": "DATA_TS", "webhook_id": "DATA_WH",
+			"user": map[string]any{"id": "DATA_USER"}, "organization": map[string]any{"id": "DATA_ORG"},
+			"recording": map[string]any{"id": "rec_1"}}}, nil)
+	if d := e.waitDeliveries(id, 1)[0]; d.Status != "succeeded" {
+		t.Fatalf("delivery %+v", d)
+	}
+	got := r.requests("/pocket")
+	if len(got) != 1 {
+		t.Fatalf("receiver got %d requests", len(got))
+	}
+	if err := seedverify.Pocket(w.Secret, got[0].Header, got[0].Body); err != nil {
+		t.Fatalf("Pocket's receiver rejected the delivery: %v", err)
+	}
+	var body struct {
+		ID           string              `json:"id"`
+		Event        string              `json:"event"`
+		Timestamp    string              `json:"timestamp"`
+		WebhookID    string              `json:"webhook_id"`
+		User         struct{ ID string } `json:"user"`
+		Organization struct{ ID string } `json:"organization"`
+		Recording    json.RawMessage     `json:"recording"`
+	}
+	if err := json.Unmarshal(got[0].Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.ID != id || body.Event != "summary.completed" || !strings.HasPrefix(body.Timestamp, "20") ||
+		body.WebhookID != w.ID || body.User.ID != "u_1" || body.Organization.ID != "org_1" ||
+		string(body.Recording) != `{"id":"rec_1"}` {
+		t.Fatalf("the data replaced Herald's members of the signed body: %s", got[0].Body)
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/netguard"
+	"github.com/herald-webhooks/herald/payload"
 	"github.com/herald-webhooks/herald/postgres"
 	"github.com/herald-webhooks/herald/presets"
 	"github.com/herald-webhooks/herald/signing"
@@ -267,6 +268,7 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest, current *her
 	}
 	w.TimeoutSeconds, w.Format, w.Retry = preset.TimeoutSeconds, preset.Format, preset.Retry
 	w.SecretPrefix, w.DisableAfterFailures = preset.SecretPrefix, preset.DisableAfterFailures
+	w.Headers = preset.WithHeaders(w.Headers)
 	if w.EventHeader == "" {
 		w.EventHeader = preset.EventHeader
 	}
@@ -316,8 +318,8 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest, current *her
 	}
 	if in.Format != "" {
 		w.Format = in.Format
-		if w.Format != herald.FormatEnvelope && w.Format != herald.FormatFlat {
-			add("format", "must be envelope or flat")
+		if _, ok := payload.ShapeNamed(w.Format); !ok {
+			add("format", "must be one of "+strings.Join(payload.ShapeNames(), ", "))
 		}
 	}
 	if in.Retry != nil {

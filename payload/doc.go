@@ -8,6 +8,15 @@
 // JSON.stringify(JSON.parse(body)). [Canonical] rewrites any JSON text into
 // that form and [Object] builds an object directly in it.
 //
+// # Body shapes
+//
+// A [Shape] is a named layout of a delivery body (a webhook's format): which part of a
+// [Message] goes under which name. envelope nests the event's data under "data", flat merges
+// data's members into the body (Pocket), typed is the envelope with the type under "type"
+// (Pocketsflow). In a shape that merges data, the names the shape defines belong to Herald: a
+// member of data with such a name is left out, so data cannot replace the signed id, type,
+// time, webhook, user or organization.
+//
 // # Rules
 //
 // The output follows ECMAScript's JSON.parse and JSON.stringify exactly:

@@ -9,6 +9,8 @@
 package presets
 
 import (
+	"strings"
+
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/signing"
 )
@@ -22,13 +24,16 @@ type Preset struct {
 	Product     string `json:"product"`
 	Description string `json:"description"`
 
-	Signing              herald.Signing     `json:"signing"`
-	Retry                herald.RetryPolicy `json:"retry"`
-	TimeoutSeconds       int                `json:"timeout_seconds"`
-	EventHeader          string             `json:"event_header,omitempty"`
-	Format               string             `json:"format"`
-	SecretPrefix         string             `json:"secret_prefix"`
-	DisableAfterFailures int                `json:"disable_after_failures"`
+	Signing        herald.Signing     `json:"signing"`
+	Retry          herald.RetryPolicy `json:"retry"`
+	TimeoutSeconds int                `json:"timeout_seconds"`
+	EventHeader    string             `json:"event_header,omitempty"`
+	Format         string             `json:"format"`
+	// Headers are custom headers the product documents (Pocket's User-Agent); a webhook's own
+	// headers of the same name win.
+	Headers              map[string]string `json:"headers,omitempty"`
+	SecretPrefix         string            `json:"secret_prefix"`
+	DisableAfterFailures int               `json:"disable_after_failures"`
 }
 
 // Apply overwrites w's delivery settings (signing, retry, timeout, event header, format, secret
@@ -43,6 +48,28 @@ func (p Preset) Apply(w *herald.Webhook) {
 	w.Format = p.Format
 	w.SecretPrefix = p.SecretPrefix
 	w.DisableAfterFailures = p.DisableAfterFailures
+	w.Headers = p.WithHeaders(w.Headers)
+}
+
+// WithHeaders returns own completed with the preset's headers that own does not set (header
+// names compare case-insensitively). own is returned as it is when the preset has none.
+func (p Preset) WithHeaders(own map[string]string) map[string]string {
+	if len(p.Headers) == 0 {
+		return own
+	}
+	out := make(map[string]string, len(own)+len(p.Headers))
+	for k, v := range p.Headers {
+		out[k] = v
+	}
+	for k, v := range own {
+		for pk := range p.Headers {
+			if strings.EqualFold(k, pk) {
+				delete(out, pk)
+			}
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // Get returns the preset with the given name.
@@ -81,16 +108,17 @@ var all = []Preset{
 	// seconds"; "Retries | 3 attempts (exponential backoff 1s–30s)": 3 attempts in all, waits
 	// 1 s then 2 s, capped at 30 s should attempts be raised. The payload puts recording,
 	// summarizations and transcript at the top level beside event, timestamp, user and
-	// organization: the flat format. Pocket does not document a secret format or auto-disable.
+	// organization: the flat format. "User-Agent | HeyPocket-Webhook/1.0": a preset header.
+	// Pocket does not document a secret format or auto-disable.
 	{
 		Name:    "pocket",
 		Product: "Pocket",
 		Description: "Pocket's recording webhooks: hex HMAC-SHA256 of \"{ms timestamp}.{body}\" in X-HeyPocket-Signature, " +
-			"the timestamp in X-HeyPocket-Timestamp, flat payload, 3 attempts 1 s to 30 s, 30 s timeout.",
+			"the timestamp in X-HeyPocket-Timestamp, flat payload, User-Agent HeyPocket-Webhook/1.0, 3 attempts 1 s to 30 s, 30 s timeout.",
 		Signing: signing.Normalize(herald.Signing{Scheme: herald.SchemeHMAC, Header: "X-HeyPocket-Signature",
 			Content: signing.ContentTimestampBody, TimestampHeader: "X-HeyPocket-Timestamp", TimestampUnit: signing.UnitMilliseconds}),
 		Retry:          herald.RetryPolicy{MaxAttempts: 3, InitialIntervalSeconds: 1, BackoffCoefficient: 2, MaxIntervalSeconds: 30},
-		TimeoutSeconds: 30, Format: herald.FormatFlat,
+		TimeoutSeconds: 30, Format: herald.FormatFlat, Headers: map[string]string{"User-Agent": "HeyPocket-Webhook/1.0"},
 		SecretPrefix: signing.DefaultSecretPrefix, DisableAfterFailures: DefaultDisableAfterFailures,
 	},
 	// The meeting-intelligence platform: "X-Webhook-Signature: sha256=abc123def456...", the
@@ -126,16 +154,16 @@ var all = []Preset{
 	// (express.raw; "Verify payload as raw bytes, not parsed JSON"); the algorithm is on a page
 	// that is not part of the seed, so hex HMAC-SHA256, the common form, is assumed. "Webhooks
 	// have a 5-second timeout"; "does not automatically retry failed webhook deliveries".
-	// Receivers read event.id, event.type and event.data: the envelope has id and data, but names
-	// the type "event", not "type".
+	// Receivers read event.type (`if (event.type === 'order.completed')`), event.data
+	// (`const { customer, product } = event.data`) and dedupe on event.id: the typed format.
 	{
 		Name:    "pocketsflow",
 		Product: "Pocketsflow",
 		Description: "Pocketsflow's payment webhooks: hex HMAC-SHA256 of the body in X-Pocketsflow-Signature, " +
-			"envelope payload, one attempt (manual redelivery only), 5 s timeout.",
+			"typed payload (id, type, data), one attempt (manual redelivery only), 5 s timeout.",
 		Signing:        hmacBody("X-Pocketsflow-Signature"),
 		Retry:          noRetry,
-		TimeoutSeconds: 5, Format: herald.FormatEnvelope,
+		TimeoutSeconds: 5, Format: herald.FormatTyped,
 		SecretPrefix: signing.DefaultSecretPrefix, DisableAfterFailures: DefaultDisableAfterFailures,
 	},
 	// Bigmind: "X-Webhook-Signature header containing an HMAC SHA-256 signature", digest('hex')

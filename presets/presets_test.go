@@ -1,12 +1,15 @@
 package presets
 
 import (
+	"maps"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/payload"
 	"github.com/herald-webhooks/herald/signing"
 )
 
@@ -34,8 +37,13 @@ func TestEveryPresetIsAValidWebhookConfiguration(t *testing.T) {
 			if p.TimeoutSeconds < 1 || p.TimeoutSeconds > 60 {
 				t.Errorf("timeout %d s outside 1-60", p.TimeoutSeconds)
 			}
-			if p.Format != herald.FormatEnvelope && p.Format != herald.FormatFlat {
+			if _, ok := payload.ShapeNamed(p.Format); !ok || p.Format == "" {
 				t.Errorf("format %q", p.Format)
+			}
+			for k, v := range p.Headers {
+				if signing.Reserved(k) || strings.ContainsAny(v, "\r\n") || v == "" {
+					t.Errorf("header %q: %q", k, v)
+				}
 			}
 			if !secretPrefix.MatchString(p.SecretPrefix) {
 				t.Errorf("secret prefix %q", p.SecretPrefix)
@@ -73,6 +81,7 @@ func TestPresetsFollowTheSeedDocuments(t *testing.T) {
 		format      string
 		prefix      string
 		disable     int
+		headers     map[string]string
 	}{
 		{
 			name:    "standard",
@@ -87,6 +96,7 @@ func TestPresetsFollowTheSeedDocuments(t *testing.T) {
 				Content: "timestamp.body", TimestampHeader: "X-HeyPocket-Timestamp", TimestampUnit: "ms"},
 			waits:   []time.Duration{1 * s, 2 * s}, // 3 attempts, exponential from 1 s
 			timeout: 30, format: herald.FormatFlat, prefix: "whsec_", disable: 15,
+			headers: map[string]string{"User-Agent": "HeyPocket-Webhook/1.0"}, // "User-Agent | HeyPocket-Webhook/1.0"
 		},
 		{
 			name:    "meeting-platform",
@@ -104,7 +114,8 @@ func TestPresetsFollowTheSeedDocuments(t *testing.T) {
 			name:    "pocketsflow",
 			signing: herald.Signing{Scheme: herald.SchemeHMAC, Header: "X-Pocketsflow-Signature", Encoding: "hex", Content: "body", TimestampUnit: "s"},
 			waits:   nil, // no automatic retry
-			timeout: 5, format: herald.FormatEnvelope, prefix: "whsec_", disable: 15,
+			// event.type, event.id, event.data
+			timeout: 5, format: herald.FormatTyped, prefix: "whsec_", disable: 15,
 		},
 		{
 			name:    "bigmind",
@@ -132,6 +143,9 @@ func TestPresetsFollowTheSeedDocuments(t *testing.T) {
 				t.Errorf("timeout %d, event header %q, format %q, prefix %q, disable %d; want %d, %q, %q, %q, %d",
 					p.TimeoutSeconds, p.EventHeader, p.Format, p.SecretPrefix, p.DisableAfterFailures,
 					tt.timeout, tt.eventHeader, tt.format, tt.prefix, tt.disable)
+			}
+			if !maps.Equal(p.Headers, tt.headers) {
+				t.Errorf("headers %v, want %v", p.Headers, tt.headers)
 			}
 		})
 	}
@@ -179,4 +193,32 @@ func TestApply(t *testing.T) {
 	if w.Name != "n" || w.URL != "https://example.com/h" || w.Headers["X-A"] != "1" || w.Secret != "whsec_x" {
 		t.Fatalf("Apply changed more than delivery settings: %+v", w)
 	}
+}
+
+func TestWithHeaders(t *testing.T) {
+	p, _ := Get("pocket")
+	tests := []struct {
+		name string
+		own  map[string]string
+		want map[string]string
+	}{
+		{"no headers of its own get the preset's", nil, map[string]string{"User-Agent": "HeyPocket-Webhook/1.0"}},
+		{"other headers are kept beside the preset's", map[string]string{"X-A": "1"},
+			map[string]string{"X-A": "1", "User-Agent": "HeyPocket-Webhook/1.0"}},
+		{"the webhook's own header wins, whatever its case", map[string]string{"user-agent": "Mine/2"},
+			map[string]string{"user-agent": "Mine/2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := p.WithHeaders(tt.own); !maps.Equal(got, tt.want) {
+				t.Fatalf("WithHeaders(%v) = %v, want %v", tt.own, got, tt.want)
+			}
+		})
+	}
+	t.Run("a preset without headers returns the webhook's as they are", func(t *testing.T) {
+		b, _ := Get("bigmind")
+		if got := b.WithHeaders(nil); got != nil {
+			t.Fatalf("got %v", got)
+		}
+	})
 }

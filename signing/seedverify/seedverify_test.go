@@ -18,28 +18,17 @@ import (
 // JavaScript prints differently from their source text (0.0 is 0; 1e-7 stays 1e-7).
 const eventData = `{"html":"<p>Hi</p>","text":"a&b","zero":0.0,"tiny":1e-7}`
 
-// buildBody is a delivery body in the given format, built as Herald builds it.
+// buildBody is a delivery body in the given format, built by Herald's body shapes.
 func buildBody(t *testing.T, format string) []byte {
 	t.Helper()
-	str := func(s string) json.RawMessage { b, _ := json.Marshal(s); return b }
-	fields := []payload.Field{
-		{Key: "id", Value: str("evt_1")},
-		{Key: "event", Value: str("summary.completed")},
-		{Key: "timestamp", Value: str("2026-02-18T12:00:00.000Z")},
-		{Key: "webhook_id", Value: str("wh_1")},
-		{Key: "user", Value: json.RawMessage(`{"id":"user_1","email":"alice@example.com"}`)},
-		{Key: "organization", Value: json.RawMessage(`{"id":"org_1"}`)},
+	shape, ok := payload.ShapeNamed(format)
+	if !ok {
+		t.Fatalf("no body shape %q", format)
 	}
-	if format == herald.FormatFlat {
-		fields = append(fields,
-			payload.Field{Key: "html", Value: json.RawMessage(`"<p>Hi</p>"`)},
-			payload.Field{Key: "text", Value: json.RawMessage(`"a&b"`)},
-			payload.Field{Key: "zero", Value: json.RawMessage(`0.0`)},
-			payload.Field{Key: "tiny", Value: json.RawMessage(`1e-7`)})
-	} else {
-		fields = append(fields, payload.Field{Key: "data", Value: json.RawMessage(eventData)})
-	}
-	b, err := payload.Object(fields...)
+	b, err := shape.Build(payload.Message{EventID: "evt_1", EventType: "summary.completed",
+		Timestamp: time.Date(2026, 2, 18, 12, 0, 0, 0, time.UTC), WebhookID: "wh_1",
+		User: &payload.User{ID: "user_1", Email: "alice@example.com"}, Organization: "org_1",
+		Data: json.RawMessage(eventData)})
 	if err != nil {
 		t.Fatal(err)
 	}
