@@ -30,11 +30,12 @@ type Store struct {
 	box *secretbox.Box // seals webhook secrets; see SetSecretBox
 }
 
-// Open connects to the database at url and checks that it answers.
+// Open connects to the database at url and checks that it answers. Its errors never hold the
+// URL's password.
 func Open(ctx context.Context, url string) (*Store, error) {
 	db, err := sqlx.Open("postgres", url)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, fmt.Errorf("open database: %w", redactError(err))
 	}
 	db.SetMaxOpenConns(40)
 	db.SetMaxIdleConns(40)
@@ -43,7 +44,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to database: %w", err)
+		return nil, fmt.Errorf("connect to database: %w", redactError(err))
 	}
 	return &Store{db: db}, nil
 }

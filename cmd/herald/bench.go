@@ -11,6 +11,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/herald-webhooks/herald/bench"
+	"github.com/herald-webhooks/herald/postgres"
 )
 
 // runBench is `herald bench`: one benchmark run; the table, then one JSON line, on stdout.
@@ -28,7 +29,7 @@ func runBench(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs.IntVar(&o.SignatureSample, "sample", 100, "about how many deliveries get their signature verified")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for deliveries after the last publish")
 	fs.StringVar(&o.DataDir, "data-dir", "", "keep the embedded stack here (default: a temporary directory, removed)")
-	fs.StringVar(&o.DatabaseURL, "database-url", env("HERALD_DATABASE_URL", ""), "external PostgreSQL (env HERALD_DATABASE_URL)")
+	secretVar(fs, &o.DatabaseURL, "database-url", env("HERALD_DATABASE_URL", ""), "external PostgreSQL `URL` (env HERALD_DATABASE_URL)", postgres.RedactURL)
 	fs.StringVar(&o.TemporalAddress, "temporal-address", env("HERALD_TEMPORAL_ADDRESS", ""), "external Temporal (env HERALD_TEMPORAL_ADDRESS)")
 	fs.StringVar(&o.Namespace, "namespace", env("HERALD_TEMPORAL_NAMESPACE", "default"), "Temporal namespace")
 	fs.StringVar(&o.ProfileDir, "profile-dir", "", "write CPU profiles of the floor and the Herald phase here")

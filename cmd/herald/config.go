@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/herald-webhooks/herald/netguard"
+	"github.com/herald-webhooks/herald/postgres"
 	"github.com/herald-webhooks/herald/secretbox"
 )
 
@@ -52,17 +53,42 @@ func envBool(name string, def bool) bool {
 	return def
 }
 
+// hiddenString is a string flag whose value help and usage never print: the flag package
+// prints every default (on -h and on any parse error), and the defaults come from the
+// environment, which holds keys and passwords. show is what help may print of the value (nil:
+// nothing).
+type hiddenString struct {
+	p    *string
+	show func(string) string
+}
+
+func (h hiddenString) String() string {
+	if h.p == nil || h.show == nil {
+		return ""
+	}
+	return h.show(*h.p)
+}
+
+func (h hiddenString) Set(v string) error { *h.p = v; return nil }
+
+// secretVar registers a string flag whose value is a secret: it starts as value, and help
+// shows it as show does (nil: not at all).
+func secretVar(fs *flag.FlagSet, p *string, name, value, usage string, show func(string) string) {
+	*p = value
+	fs.Var(hiddenString{p: p, show: show}, name, usage)
+}
+
 // flags registers the settings a command uses on fs; which ones depends on the command.
 func (c *config) flags(fs *flag.FlagSet, dev bool) {
-	fs.StringVar(&c.DatabaseURL, "database-url", env("HERALD_DATABASE_URL", ""), "PostgreSQL URL (env HERALD_DATABASE_URL)")
+	secretVar(fs, &c.DatabaseURL, "database-url", env("HERALD_DATABASE_URL", ""), "PostgreSQL `URL` (env HERALD_DATABASE_URL)", postgres.RedactURL)
 	fs.StringVar(&c.TemporalAddress, "temporal-address", env("HERALD_TEMPORAL_ADDRESS", ""), "Temporal frontend host:port (env HERALD_TEMPORAL_ADDRESS)")
 	fs.StringVar(&c.Namespace, "namespace", env("HERALD_TEMPORAL_NAMESPACE", "default"), "Temporal namespace (env HERALD_TEMPORAL_NAMESPACE)")
 	fs.StringVar(&c.DataDir, "data-dir", env("HERALD_DATA_DIR", ".herald"), "data directory of the dev stack (env HERALD_DATA_DIR)")
 	fs.StringVar(&c.APIAddr, "api-addr", env("HERALD_API_ADDR", "127.0.0.1:8080"), "API listen address (env HERALD_API_ADDR)")
-	fs.StringVar(&c.AdminKey, "admin-key", env("HERALD_ADMIN_KEY", ""), "admin API key to accept (env HERALD_ADMIN_KEY)")
+	secretVar(fs, &c.AdminKey, "admin-key", env("HERALD_ADMIN_KEY", ""), "admin API `key` to accept (env HERALD_ADMIN_KEY)", nil)
 	fs.StringVar(&c.UserAgent, "user-agent", env("HERALD_USER_AGENT", ""), "User-Agent of deliveries (env HERALD_USER_AGENT; default Herald-Webhook/<version>)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("HERALD_METRICS_ADDR", ""), "worker: listen address of GET /metrics (env HERALD_METRICS_ADDR; off when empty; the API serves /metrics itself)")
-	fs.StringVar(&c.SecretKey, "secret-key", env("HERALD_SECRET_KEY", ""), "base64 of the 32-byte key that encrypts webhook secrets at rest (env HERALD_SECRET_KEY; dev keeps one in <data dir>/secret-key)")
+	secretVar(fs, &c.SecretKey, "secret-key", env("HERALD_SECRET_KEY", ""), "base64 of the 32-byte `key` that encrypts webhook secrets at rest (env HERALD_SECRET_KEY; dev keeps one in <data dir>/secret-key)", nil)
 	// dev allows http and loopback destinations, so webhooks can point at local receivers.
 	fs.BoolVar(&c.AllowHTTP, "allow-http", envBool("HERALD_ALLOW_HTTP", dev), "allow http:// webhook URLs (env HERALD_ALLOW_HTTP)")
 	fs.BoolVar(&c.AllowLoopback, "allow-loopback", envBool("HERALD_ALLOW_LOOPBACK", dev), "allow webhooks to loopback addresses and localhost (env HERALD_ALLOW_LOOPBACK)")

@@ -25,7 +25,7 @@ func runReceive(ctx context.Context, _ *slog.Logger, args []string) error {
 	var status int
 	fs := flag.NewFlagSet("receive", flag.ContinueOnError)
 	fs.StringVar(&addr, "addr", "127.0.0.1:9000", "listen address")
-	fs.StringVar(&secret, "secret", os.Getenv("HERALD_RECEIVE_SECRET"), "webhook secret (whsec_...) to verify signatures with (env HERALD_RECEIVE_SECRET)")
+	secretVar(fs, &secret, "secret", os.Getenv("HERALD_RECEIVE_SECRET"), "webhook `secret` (whsec_...) to verify signatures with (env HERALD_RECEIVE_SECRET)", nil)
 	fs.IntVar(&status, "status", 200, "HTTP status to answer with (e.g. 500 to watch retries, 410 to see a gone endpoint)")
 	if err := fs.Parse(args); err != nil {
 		return err

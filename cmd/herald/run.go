@@ -82,7 +82,7 @@ Herald is running.
   Admin key    %s
   Catalog      %d new example event types loaded
 Press Ctrl-C to stop.
-`, ln.Addr(), uiURL, stack.TemporalAddress, stack.Namespace, redactURL(stack.DatabaseURL), key, n)
+`, ln.Addr(), uiURL, stack.TemporalAddress, stack.Namespace, postgres.RedactURL(stack.DatabaseURL), key, n)
 
 	srv := newServer(stack.Store, stack.Client, cfg, logger)
 	err = serve(ctx, w, srv, ln)
@@ -319,17 +319,4 @@ func runPublish(ctx context.Context, logger *slog.Logger, args []string) error {
 	b, _ := json.Marshal(map[string]any{"id": res.Event.ID, "event": res.Event.Type, "duplicate": !res.Created})
 	fmt.Println(string(b))
 	return nil
-}
-
-// redactURL hides a URL's password for printing.
-func redactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		if j := strings.Index(u[i+3:], "@"); j >= 0 {
-			cred := u[i+3 : i+3+j]
-			if k := strings.Index(cred, ":"); k >= 0 {
-				return u[:i+3] + cred[:k] + ":****" + u[i+3+j:]
-			}
-		}
-	}
-	return u
 }
