@@ -220,7 +220,9 @@ func splitDigits(s string) (digits, rest string) {
 // DataDir. ctx bounds the startup only, not the server's lifetime.
 //
 // When the process runs as root, initdb and postgres run as the "postgres"
-// system user, which owns DataDir and must be able to traverse its parents.
+// system user, which owns the cluster. If that user cannot reach DataDir (it
+// is under root's 0700 home), the cluster lives in /var/lib/herald instead and
+// DataDir is a symbolic link to it (see reachableDataDir).
 func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error) {
 	logger := opts.Logger
 	if logger == nil {
@@ -251,11 +253,6 @@ func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error)
 	if err := mkdirAllMode(parent, 0o755); err != nil {
 		return nil, fmt.Errorf("start postgres: create parent of data dir: %w", err)
 	}
-	if c.runAs != nil {
-		if err := checkTraversable(dataDir, c.runAs); err != nil {
-			return nil, err
-		}
-	}
 
 	// Serialize concurrent starts of the same cluster (e.g. test packages
 	// run in parallel): the loser waits, then reuses the winner's server.
@@ -264,6 +261,13 @@ func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error)
 		return nil, fmt.Errorf("start postgres: lock %s.lock: %w", dataDir, err)
 	}
 	defer unlock()
+
+	if c.runAs != nil {
+		if dataDir, err = c.reachableDataDir(dataDir); err != nil {
+			return nil, err
+		}
+		c.dataDir = dataDir
+	}
 
 	major, err := binaryMajorVersion(filepath.Join(binDir, "postgres"))
 	if err != nil {

@@ -240,19 +240,95 @@ func TestPostgresRefusesToWipeForeignDir(t *testing.T) {
 	}
 }
 
-func TestPostgresAsRootNeedsTraversableParents(t *testing.T) {
+// TestPostgresAsRootInAPrivateHome is `git clone ... /root/herald && cd /root/herald && herald
+// dev` as root, whose home is mode 0700: the cluster starts without a change to the home's
+// permissions, keeps its data for the next start, and another repository (or a copy of this one)
+// gets a cluster of its own.
+func TestPostgresAsRootInAPrivateHome(t *testing.T) {
 	requirePostgres(t)
 	if os.Geteuid() != 0 {
 		t.Skip("only relevant when running as root")
 	}
-	private := filepath.Join(testBaseDir(t), "private")
-	if err := os.Mkdir(private, 0o700); err != nil { // the postgres user cannot enter it
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	home := filepath.Join(testBaseDir(t), "root")
+	if err := os.Mkdir(home, 0o700); err != nil { // the postgres user cannot enter it
 		t.Fatal(err)
 	}
-	_, err := StartPostgres(context.Background(), PostgresOptions{DataDir: filepath.Join(private, "pg"), Fast: true})
-	if err == nil || !strings.Contains(err.Error(), "cannot enter "+private+" ") {
-		t.Fatalf("err = %v, want one naming %s", err, private)
+	start := func(repo string) (*Postgres, *sql.DB) {
+		t.Helper()
+		dataDir := filepath.Join(home, repo, ".herald", "postgres")
+		p, err := StartPostgres(ctx, PostgresOptions{DataDir: dataDir, Fast: true, Logger: testLogger(t)})
+		if err != nil {
+			t.Fatalf("StartPostgres in %s: %v", dataDir, err)
+		}
+		if target, err := os.Readlink(dataDir); err == nil {
+			t.Cleanup(func() { _ = os.RemoveAll(target); _ = os.Remove(target + ownerSuffix) })
+		}
+		if err := p.CreateDatabase(ctx, "herald"); err != nil {
+			t.Fatal(err)
+		}
+		return p, openDB(t, p.URL("herald"))
 	}
+	stop := func(p *Postgres, db *sql.DB) {
+		t.Helper()
+		_ = db.Close()
+		if err := p.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := func(db *sql.DB) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM pg_tables WHERE tablename = 'kept'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	p, db := start("herald")
+	if _, err := db.ExecContext(ctx, "CREATE TABLE kept (id int)"); err != nil {
+		t.Fatal(err)
+	}
+	stop(p, db)
+	if fi, err := os.Stat(home); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("home is %v (%v), want it left at 0700", fi.Mode(), err)
+	}
+
+	p, db = start("herald")
+	if rows(db) != 1 {
+		t.Fatal("the second start lost the first start's table")
+	}
+	stop(p, db)
+
+	p, db = start("other")
+	if rows(db) != 0 {
+		t.Fatal("another repository shares the first one's cluster")
+	}
+	stop(p, db)
+
+	// cp -a of the repository copies the link too; the copy must not write into the original's cluster.
+	if err := os.MkdirAll(filepath.Join(home, "copy", ".herald"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	orig, err := os.Readlink(filepath.Join(home, "herald", ".herald", "postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(orig, filepath.Join(home, "copy", ".herald", "postgres")); err != nil {
+		t.Fatal(err)
+	}
+	p, db = start("copy")
+	if rows(db) != 0 {
+		t.Fatal("a copied data dir shares the original's cluster")
+	}
+	stop(p, db)
+
+	p, db = start("herald")
+	if rows(db) != 1 {
+		t.Fatal("the original lost its cluster to its copy")
+	}
+	stop(p, db)
 }
 
 func TestFindPostgresBinariesNotFound(t *testing.T) {
