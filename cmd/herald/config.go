@@ -114,18 +114,6 @@ func (c *config) external() error {
 	return nil
 }
 
-// devDefaults points a command at a running `herald dev` when no services are configured.
-func (c *config) devDefaults() {
-	if c.DatabaseURL == "" {
-		if b, err := os.ReadFile(filepath.Join(c.DataDir, "database-url")); err == nil {
-			c.DatabaseURL = strings.TrimSpace(string(b))
-		}
-	}
-	if c.TemporalAddress == "" {
-		c.TemporalAddress = "127.0.0.1:" + strconv.Itoa(envInt("HERALD_TEMPORAL_PORT", 7233))
-	}
-}
-
 // urlPolicy is the webhook destination policy the settings describe.
 func (c config) urlPolicy() netguard.Policy {
 	return netguard.Policy{AllowHTTP: c.AllowHTTP, AllowLoopback: c.AllowLoopback, AllowPrivate: c.AllowPrivate}

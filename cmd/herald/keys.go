@@ -55,9 +55,8 @@ func keysCommand(ctx context.Context, out io.Writer, args []string) error {
 	if len(rest) > 0 || (sub == "revoke" && id == "") {
 		return errors.New(keysUsage)
 	}
-	cfg.devDefaults()
-	if cfg.DatabaseURL == "" {
-		return errors.New("set HERALD_DATABASE_URL (or run `herald dev` once)")
+	if err := cfg.useDev(fs, false); err != nil {
+		return err
 	}
 	store, err := postgres.Open(ctx, cfg.DatabaseURL)
 	if err != nil {

@@ -84,6 +84,14 @@ Herald is running.
 Press Ctrl-C to stop.
 `, ln.Addr(), uiURL, stack.TemporalAddress, stack.Namespace, postgres.RedactURL(stack.DatabaseURL), key, n)
 
+	announced := devStack{DataDir: cfg.DataDir, DatabaseURL: stack.DatabaseURL, TemporalAddress: stack.TemporalAddress,
+		Namespace: stack.Namespace, APIURL: "http://" + ln.Addr().String() + "/api/v1"}
+	if stack.Temporal != nil {
+		announced.UIURL = stack.Temporal.UIURL()
+	}
+	if err := announceDev(announced); err != nil {
+		return err
+	}
 	srv := newServer(stack.Store, stack.Client, cfg, logger)
 	err = serve(ctx, w, srv, ln)
 	fmt.Fprintln(os.Stderr, "Herald stopped.")
@@ -283,8 +291,7 @@ func runPublish(ctx context.Context, logger *slog.Logger, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg.devDefaults()
-	if err := cfg.external(); err != nil {
+	if err := cfg.useDev(fs, true); err != nil {
 		return err
 	}
 	var r io.Reader = os.Stdin
