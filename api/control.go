@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/lib/pq"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -171,7 +173,9 @@ func (s *Server) replay(c *gin.Context, w *herald.Webhook) {
 	c.PureJSON(http.StatusAccepted, replayView(r, id, "running", workflows.ReplayProgress{}))
 }
 
-// getReplay shows a replay's progress, read from its workflow.
+// getReplay shows a replay's progress. Its state is its workflow's: running, completed, or,
+// for a workflow that ended otherwise (an operator terminated it, a bug failed it), failed,
+// terminated, cancelled or timed_out, with the progress it had made.
 func (s *Server) getReplay(c *gin.Context) {
 	ctx := c.Request.Context()
 	r, err := s.Store.Replay(ctx, c.Param("id"))
@@ -185,25 +189,63 @@ func (s *Server) getReplay(c *gin.Context) {
 	}
 	id := workflows.ReplayWorkflowID(r.ID)
 	var p workflows.ReplayProgress
-	state := "running"
-	v, err := s.Temporal.QueryWorkflow(ctx, id, "", workflows.QueryProgress)
+	desc, err := s.Temporal.DescribeWorkflowExecution(ctx, id, "")
 	var notFound *serviceerror.NotFound
 	switch {
 	case errors.As(err, &notFound):
-		state = "unknown" // its workflow is past the namespace's retention
+		// Its workflow is past the namespace's retention.
+		c.PureJSON(http.StatusOK, replayView(r, id, "unknown", p))
+		return
 	case err != nil:
 		s.writeError(c, temporalUnavailable(err))
 		return
-	default:
+	}
+	state, ok := replayStates[desc.GetWorkflowExecutionInfo().GetStatus()]
+	if !ok {
+		state = "running"
+	}
+	switch state {
+	case "completed":
+		// The result is in the history: no worker needed to read it.
+		if err := s.Temporal.GetWorkflow(ctx, id, "").Get(ctx, &p); err != nil {
+			s.writeError(c, temporalUnavailable(err))
+			return
+		}
+	case "running":
+		v, err := s.Temporal.QueryWorkflow(ctx, id, "", workflows.QueryProgress)
+		if err != nil {
+			s.writeError(c, temporalUnavailable(err))
+			return
+		}
 		if err := v.Get(&p); err != nil {
 			s.writeError(c, err)
 			return
 		}
-		if p.Done {
+		if p.Done { // it finished between the describe and the query
 			state = "completed"
 		}
+	default:
+		// A query replays the closed history on a worker; without one, the counts stay 0
+		// rather than the request waiting.
+		qctx, cancel := context.WithTimeout(ctx, closedQueryTimeout)
+		if v, err := s.Temporal.QueryWorkflow(qctx, id, "", workflows.QueryProgress); err == nil {
+			_ = v.Get(&p)
+		}
+		cancel()
 	}
 	c.PureJSON(http.StatusOK, replayView(r, id, state, p))
+}
+
+// closedQueryTimeout bounds the progress query of a replay that ended without completing.
+const closedQueryTimeout = 3 * time.Second
+
+// replayStates names a replay by its workflow's status (running for any other).
+var replayStates = map[enumspb.WorkflowExecutionStatus]string{
+	enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:  "completed",
+	enumspb.WORKFLOW_EXECUTION_STATUS_FAILED:     "failed",
+	enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED: "terminated",
+	enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED:   "cancelled",
+	enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:  "timed_out",
 }
 
 func replayView(r *postgres.Replay, workflowID, state string, p workflows.ReplayProgress) gin.H {

@@ -413,3 +413,55 @@ func TestDeliveryAttemptsAreCounted(t *testing.T) {
 		t.Fatalf("herald_delivery_attempts_total{auto,success} went from %v to %v after a delivery", before, after)
 	}
 }
+
+// TestTerminatedReplayIsNotRunning terminates a replay workflow while its redelivery is held
+// by the receiver: GET /replays/{id} then says terminated, not running.
+func TestTerminatedReplayIsNotRunning(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.directory()
+	r := newReceiver(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	r.answer = func(_ string, n int) int {
+		if n == 1 {
+			return http.StatusInternalServerError
+		}
+		<-release // the replay's redelivery waits here until the test ends
+		return http.StatusOK
+	}
+	w := e.createWebhook("/users/u_1", r.URL+"/held", []string{"summary.completed"},
+		map[string]any{"retry": retryWith(1, 1, 1, 1)})
+	e.mustDo(202, "POST", "/events", map[string]any{"id": e.ev("evt_replay_term"), "event": "summary.completed",
+		"user_id": "u_1", "data": map[string]any{}}, nil)
+	if d := e.waitDeliveries(e.ev("evt_replay_term"), 1)[0]; d.Status != "failed" {
+		t.Fatalf("delivery %+v, want failed", d)
+	}
+
+	var rp struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	}
+	e.mustDo(202, "POST", "/webhooks/"+w.ID+"/replay", nil, &rp)
+	waitFor(t, "the replay's redelivery to reach the receiver", 20*time.Second, func() bool {
+		return len(r.requests("/held")) == 2
+	})
+	var got struct {
+		State    string `json:"state"`
+		Progress struct{ Found, Started int }
+	}
+	e.mustDo(200, "GET", "/replays/"+rp.ID, nil, &got)
+	if got.State != "running" {
+		t.Fatalf("state while the redelivery is held: %q, want running", got.State)
+	}
+	if err := stack.Client.TerminateWorkflow(ctx, workflows.ReplayWorkflowID(rp.ID), "", "the test terminates it"); err != nil {
+		t.Fatal(err)
+	}
+	e.mustDo(200, "GET", "/replays/"+rp.ID, nil, &got)
+	if got.State != "terminated" {
+		t.Fatalf("state of a terminated replay: %q, want terminated", got.State)
+	}
+	if got.Progress.Found != 1 || got.Progress.Started != 1 {
+		t.Fatalf("progress of the terminated replay %+v, want 1 found and started", got.Progress)
+	}
+}
