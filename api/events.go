@@ -28,7 +28,7 @@ func (s *Server) publishEvent(c *gin.Context) {
 		return
 	}
 	c.PureJSON(http.StatusAccepted, gin.H{"id": res.Event.ID, "event": res.Event.Type, "timestamp": res.Event.Timestamp,
-		"duplicate": !res.Created})
+		"duplicate": res.Duplicate(), "outcome": res.Outcome()})
 }
 
 func (s *Server) getEvent(c *gin.Context) {

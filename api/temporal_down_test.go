@@ -48,13 +48,27 @@ func TestTemporalDownIsA503AndPublishingAgainCompletesTheEvent(t *testing.T) {
 		t.Fatalf("publish with Temporal down: %d %+v", code, out)
 	}
 
-	var again struct {
-		Duplicate bool `json:"duplicate"`
+	type published struct {
+		Duplicate bool   `json:"duplicate"`
+		Outcome   string `json:"outcome"`
 	}
+	var again published
 	e.mustDo(202, "POST", "/events", body, &again)
+	if again.Duplicate || again.Outcome != "resumed" {
+		t.Fatalf("publish of a stored event whose fan-out never started: %+v, want duplicate false, outcome resumed", again)
+	}
 	d := e.waitDeliveries(e.ev("evt_down_1"), 1)[0]
 	if d.Status != "succeeded" || len(r.requests("/back")) != 1 {
 		raw, _ := json.Marshal(d)
 		t.Fatalf("delivery %s, %d requests", raw, len(r.requests("/back")))
+	}
+
+	var third published
+	e.mustDo(202, "POST", "/events", body, &third)
+	if !third.Duplicate || third.Outcome != "duplicate" {
+		t.Fatalf("publish of an event already fanned out: %+v, want duplicate true", third)
+	}
+	if n := len(r.requests("/back")); n != 1 {
+		t.Fatalf("the duplicate publish sent %d requests, want none new", n-1)
 	}
 }

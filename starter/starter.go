@@ -4,7 +4,8 @@
 //
 // Publishing is idempotent on the event id: the same id with the same content returns the first
 // event and starts nothing new; with different content it is a conflict. A publish that stored
-// the event but could not reach Temporal fails, and publishing it again completes it.
+// the event but could not reach Temporal fails, and publishing it again completes it: that
+// publish starts the event workflow and says so (Resumed), it is not a duplicate.
 //
 // An event's data must match its type's JSON Schema when the type has one; a failure is a
 // validation error whose details name each failing JSON path ("data.summary.title"). Schemas
@@ -60,7 +61,31 @@ type Event struct {
 type Result struct {
 	Event   *herald.Event
 	Created bool // false when this id had been published before with the same content
+	// Resumed is true when the id had been stored before but its event workflow had never
+	// started (the first publish failed to reach Temporal): this publish started it.
+	Resumed bool
 }
+
+// Outcomes of a publish, as Result.Outcome names them.
+const (
+	OutcomeCreated   = "created"   // a new event; its deliveries start now
+	OutcomeResumed   = "resumed"   // stored before, never started; its deliveries start now
+	OutcomeDuplicate = "duplicate" // published before and started then: nothing new is delivered
+)
+
+// Outcome says what the publish did.
+func (r *Result) Outcome() string {
+	switch {
+	case r.Created:
+		return OutcomeCreated
+	case r.Resumed:
+		return OutcomeResumed
+	}
+	return OutcomeDuplicate
+}
+
+// Duplicate reports whether the publish changed nothing: the event was stored and started before.
+func (r *Result) Duplicate() bool { return r.Outcome() == OutcomeDuplicate }
 
 // maxIDLength bounds event ids (they are part of workflow IDs).
 const maxIDLength = 200
@@ -110,15 +135,19 @@ func (p *Publisher) Publish(ctx context.Context, in Event) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.start(ctx, stored); err != nil {
+	started, err := p.start(ctx, stored, created)
+	if err != nil {
 		return nil, err
 	}
 	m.Published(created)
-	return &Result{Event: stored, Created: created}, nil
+	return &Result{Event: stored, Created: created, Resumed: !created && started}, nil
 }
 
-// start starts the event workflow unless it runs or ran already.
-func (p *Publisher) start(ctx context.Context, ev *herald.Event) error {
+// start starts the event workflow unless it runs or ran already, and reports whether this call
+// started it. For a new event, a workflow that exists already (a concurrent republish started
+// it) is used as is; for a stored one, the start is refused when the workflow exists or existed,
+// and that refusal is what tells a duplicate from a resumed publish.
+func (p *Publisher) start(ctx context.Context, ev *herald.Event, created bool) (bool, error) {
 	owner := "user:" + ev.UserID
 	if ev.OrganizationID != "" {
 		owner = "org:" + ev.OrganizationID
@@ -127,12 +156,18 @@ func (p *Publisher) start(ctx context.Context, ev *herald.Event) error {
 	if queue == "" {
 		queue = workflows.TaskQueue
 	}
+	conflict := enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+	if !created {
+		conflict = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
+	}
 	_, err := p.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.EventWorkflowID(ev.ID),
 		TaskQueue:                queue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		StaticSummary:            ev.Type,
+		WorkflowIDConflictPolicy: conflict,
+		// An existing workflow is an error, not a handle on it, so that a republish can tell.
+		WorkflowExecutionErrorWhenAlreadyStarted: !created,
+		StaticSummary:                            ev.Type,
 		// With a worker in this process (herald dev, bench), the first workflow task comes back
 		// in the start call's answer instead of through a poll: lower publish-to-receive latency.
 		EnableEagerStart: true,
@@ -143,10 +178,13 @@ func (p *Publisher) start(ctx context.Context, ev *herald.Event) error {
 		),
 	}, workflows.EventWorkflow, workflows.EventInput{EventID: ev.ID})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &already) {
-		return &herald.Error{Code: herald.EUnavailable, Message: "the event is stored but its workflow could not start; publish it again"}
+	switch {
+	case errors.As(err, &already):
+		return false, nil
+	case err != nil:
+		return false, &herald.Error{Code: herald.EUnavailable, Message: "the event is stored but its workflow could not start; publish it again"}
 	}
-	return nil
+	return true, nil
 }
 
 // accepted reports whether a publish refused with err is a retry of an event already stored:

@@ -323,7 +323,8 @@ func runPublish(ctx context.Context, logger *slog.Logger, args []string) error {
 		}
 		return err
 	}
-	b, _ := json.Marshal(map[string]any{"id": res.Event.ID, "event": res.Event.Type, "duplicate": !res.Created})
+	b, _ := json.Marshal(map[string]any{"id": res.Event.ID, "event": res.Event.Type, "duplicate": res.Duplicate(),
+		"outcome": res.Outcome()})
 	fmt.Println(string(b))
 	return nil
 }
