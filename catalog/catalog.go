@@ -4,7 +4,10 @@
 // $schema names another draft). Compile checks a schema when it is stored; Schemas caches
 // compiled schemas by the hash of their text, and publishing validates each event's data with
 // it, answering failures with the JSON path of each failing value ("data.summary.title").
-// Schemas are self-contained: references to files or URLs are refused.
+// Schemas are self-contained: references to files or URLs are refused. A schema is bounded in
+// size, nesting and number of objects, and its compile in time (MaxSchemaBytes, MaxSchemaDepth,
+// MaxSchemaObjects, CompileBudget), so no schema can tie up the API when it is put or when its
+// type is first published in a process.
 //
 // Examples is the example catalog `herald dev` loads: every event of the five products Herald
 // stands in for, each with an example payload that its schema accepts.

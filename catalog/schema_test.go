@@ -1,10 +1,12 @@
 package catalog
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/herald-webhooks/herald"
 )
@@ -114,5 +116,109 @@ func TestSchemasCompileOncePerText(t *testing.T) {
 	}
 	if _, err := c.Get([]byte(`{"type":1}`)); err == nil || c.Len() != 2 {
 		t.Errorf("a bad schema: err %v, cache %d entries", err, c.Len())
+	}
+}
+
+// nestedItems is a schema whose items are nested levels deep: {"items":{"items":...{}}}.
+func nestedItems(levels int) []byte {
+	return []byte(strings.Repeat(`{"items":`, levels) + `{}` + strings.Repeat(`}`, levels))
+}
+
+// siblingProperties is a schema of n empty properties.
+func siblingProperties(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"properties":{`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"p%d":{}`, i)
+	}
+	b.WriteString(`}}`)
+	return []byte(b.String())
+}
+
+// TestCompileRefusesSchemasBeyondItsBounds: a 5,000-level schema (50 KB) took 119 s to compile
+// and a 1,000-level one 1.2 s, on save and again on each process's first publish of its type.
+// They are refused by measuring the text, before any compile work: the refusal names the bound.
+func TestCompileRefusesSchemasBeyondItsBounds(t *testing.T) {
+	cases := []struct {
+		name   string
+		schema []byte
+		bound  string // in the message
+	}{
+		{"5,000 levels of items", nestedItems(5000), "64 levels deep"},
+		{"1,000 levels of items", nestedItems(1000), "64 levels deep"},
+		{"one level too deep", nestedItems(MaxSchemaDepth), "64 levels deep"},
+		{"too long", []byte(`{"description":"` + strings.Repeat("x", MaxSchemaBytes) + `"}`), "at most 65536"},
+		{"too many subschemas", siblingProperties(MaxSchemaObjects), "at most 2000"},
+		{"deep arrays", []byte(strings.Repeat(`{"enum":[`, 40) + strings.Repeat(`]}`, 40)), "64 levels deep"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// A generous guard only: the refusal must come from the bounds, not the budget.
+			done := make(chan error, 1)
+			go func() { _, err := Compile(c.schema); done <- err }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(time.Minute):
+				t.Fatal("no answer within a minute")
+			}
+			var herr *herald.Error
+			if !asError(err, &herr) || herr.Code != herald.EInvalid || len(herr.Details) != 1 || herr.Details[0].Field != "schema" {
+				t.Fatalf("error %#v, want validation_failed on field schema", err)
+			}
+			if msg := herr.Details[0].Message; !strings.Contains(msg, c.bound) || strings.Contains(msg, "to compile") {
+				t.Errorf("message %q, want the bound %q", msg, c.bound)
+			}
+		})
+	}
+}
+
+func TestCompileAcceptsSchemasWithinItsBounds(t *testing.T) {
+	cases := map[string][]byte{
+		"63 levels of items (64 with the innermost)": nestedItems(MaxSchemaDepth - 1),
+		"a full set of subschemas":                   siblingProperties(MaxSchemaObjects - 2),
+		"braces in strings are not structure": []byte(`{"description":"` + strings.Repeat(`{[\"`, 100) + `",` +
+			`"properties":{"{":{"const":"[[["}}}`),
+	}
+	for name, schema := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Compile(schema); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestCompileRefusesASchemaOverItsTimeBudget(t *testing.T) {
+	// 2,000 sibling subschemas take milliseconds at least: far more than a microsecond.
+	_, err := startCompile(siblingProperties(MaxSchemaObjects-2), nil).wait(time.Microsecond)
+	var herr *herald.Error
+	if !asError(err, &herr) || len(herr.Details) != 1 || herr.Details[0].Field != "schema" ||
+		!strings.Contains(herr.Details[0].Message, "takes longer than 1µs to compile") {
+		t.Fatalf("error %#v, want a refusal on field schema naming the budget", err)
+	}
+}
+
+func TestSchemasShareOneCompilePerText(t *testing.T) {
+	var c Schemas
+	schema := siblingProperties(500)
+	got := make(chan *Schema, 8)
+	for i := 0; i < cap(got); i++ {
+		go func() {
+			s, err := c.Get(schema)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- s
+		}()
+	}
+	first := <-got
+	for i := 1; i < cap(got); i++ {
+		if s := <-got; s != first || s == nil {
+			t.Fatal("concurrent publishes compiled the same text more than once")
+		}
 	}
 }
