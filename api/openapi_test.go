@@ -17,6 +17,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/herald-webhooks/herald/api"
+	"github.com/herald-webhooks/herald/payload"
+	"github.com/herald-webhooks/herald/presets"
 )
 
 type openapiDoc struct {
@@ -400,4 +402,51 @@ func TestAnswersMatchTheDocumentedShapes(t *testing.T) {
 	answer("EventType", 200, "DELETE", "/event-types/summary.completed", nil)
 	answer("Error", 422, "POST", "/events", map[string]any{"event": "summary.completed", "user_id": "u_1", "data": map[string]any{}})
 	answer("Error", 404, "GET", "/deliveries/dlv_none", nil)
+}
+
+// TestOpenAPIEnumsAreTheServersNames keeps the document's lists of body shapes and presets the
+// ones the server accepts: a shape or preset added without the document would be a value a
+// generated client cannot send, or cannot read back.
+func TestOpenAPIEnumsAreTheServersNames(t *testing.T) {
+	_, raw := loadOpenAPI(t)
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Enum []any `json:"enum"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	enum := func(schema, prop string) []string {
+		var out []string
+		for _, v := range doc.Components.Schemas[schema].Properties[prop].Enum {
+			if s, ok := v.(string); ok { // a patch's null is not a name
+				out = append(out, s)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	shapes := payload.ShapeNames()
+	sort.Strings(shapes)
+	var names []string
+	for _, p := range presets.All() {
+		names = append(names, p.Name)
+	}
+	sort.Strings(names)
+	for _, c := range []struct {
+		schema, prop string
+		want         []string
+	}{
+		{"Webhook", "format", shapes}, {"WebhookInput", "format", shapes}, {"WebhookPatch", "format", shapes},
+		{"WebhookInput", "preset", names},
+	} {
+		if got := enum(c.schema, c.prop); strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("%s.%s lists %v, the server takes %v", c.schema, c.prop, got, c.want)
+		}
+	}
 }
