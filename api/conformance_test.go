@@ -166,14 +166,16 @@ func TestPresetsRunEachSeedsHandlerUnchanged(t *testing.T) {
 			e.mustDo(202, "POST", "/events", map[string]any{"id": id, "event": tt.event, "user_id": "u_conf",
 				"data": example[tt.event]}, nil)
 			ds := e.waitDeliveries(id, 2)
-			for _, sc := range scopes {
-				path, w := "/"+tt.preset+"/"+sc.name, hooks[sc.name]
+			// check runs the expectations on the n-th request (0-based) path got, a delivery of
+			// event id to webhook w whose organization is org.
+			check := func(path string, n int, id string, w webhook, org any) {
+				t.Helper()
 				got := r.requests(path)
-				if len(got) != 1 {
-					t.Fatalf("%s got %d requests, want 1", path, len(got))
+				if len(got) != n+1 {
+					t.Fatalf("%s got %d requests, want %d", path, len(got), n+1)
 				}
-				h := got[0]
-				t.Logf("%s %s webhook received:\n%s\n%s", tt.preset, sc.name, printHeaders(h.header, p), h.body)
+				h := got[n]
+				t.Logf("%s webhook %s received:\n%s\n%s", tt.preset, path, printHeaders(h.header, p), h.body)
 				if h.err != nil {
 					t.Fatalf("%s: the %s handler refused the delivery: %v\n%s", path, tt.preset, h.err, h.body)
 				}
@@ -187,17 +189,31 @@ func TestPresetsRunEachSeedsHandlerUnchanged(t *testing.T) {
 					}
 					calls = calls[1:]
 				}
-				if want := tt.want(id, w.ID, sc.org); !reflect.DeepEqual(calls, want) {
+				if want := tt.want(id, w.ID, org); !reflect.DeepEqual(calls, want) {
 					t.Fatalf("%s: the %s handler did\n%v\nwant\n%v\nbody %s", path, tt.preset, calls, want, h.body)
 				}
 				if p.EventHeader != "" && h.header.Get(p.EventHeader) != tt.event {
 					t.Fatalf("%s: %s = %q, want the body's event %q", path, p.EventHeader, h.header.Get(p.EventHeader), tt.event)
 				}
 			}
+			for _, sc := range scopes {
+				check("/"+tt.preset+"/"+sc.name, 0, id, hooks[sc.name], sc.org)
+			}
 			for _, d := range ds {
 				if d.Status != "succeeded" {
 					t.Fatalf("delivery %+v", d)
 				}
+			}
+			// A test send of the same event type (the catalog's example) to the personal webhook
+			// is processed the same way.
+			var test struct {
+				EventID   string `json:"event_id"`
+				Succeeded bool   `json:"succeeded"`
+			}
+			e.mustDo(200, "POST", "/webhooks/"+hooks["personal"].ID+"/test", map[string]any{"event": tt.event}, &test)
+			check("/"+tt.preset+"/personal", 1, test.EventID, hooks["personal"], undefined)
+			if !test.Succeeded {
+				t.Fatalf("test send answered %+v", test)
 			}
 			if tt.preset != "pocketsflow" {
 				return
@@ -212,8 +228,8 @@ func TestPresetsRunEachSeedsHandlerUnchanged(t *testing.T) {
 			}
 			e.mustDo(202, "POST", "/deliveries/"+personal+"/redeliver", nil, nil)
 			path := "/pocketsflow/personal"
-			waitFor(t, "the redelivery", 30*time.Second, func() bool { return len(r.requests(path)) == 2 })
-			again := r.requests(path)[1]
+			waitFor(t, "the redelivery", 30*time.Second, func() bool { return len(r.requests(path)) == 3 })
+			again := r.requests(path)[2]
 			if again.err != nil || !reflect.DeepEqual(again.calls[len(again.calls)-1], c("duplicate", id)) {
 				t.Fatalf("the redelivery was not recognised as event %s: %v, %v", id, again.calls, again.err)
 			}

@@ -119,7 +119,7 @@ func (r *reader) get(path ...string) any {
 
 // jsonParse is JSON.parse(rawBody): JavaScript's values (numbers as float64, the last of
 // duplicate names wins).
-func jsonParse(rawBody []byte) (any, error) {
+func jsonParse(_ http.Header, rawBody []byte) (any, error) {
 	var v any
 	if err := json.Unmarshal(rawBody, &v); err != nil {
 		return nil, fmt.Errorf("%w: JSON.parse: %w", ErrBody, err)
@@ -132,7 +132,7 @@ func expressJSONBody(h http.Header, rawBody []byte) (any, error) {
 	if _, err := expressJSONStringify(h, rawBody); err != nil {
 		return nil, err
 	}
-	return jsonParse(rawBody)
+	return jsonParse(h, rawBody)
 }
 
 // isoTime is !isNaN(Date.parse(v)) for the ISO 8601 times these documents promise.
@@ -143,6 +143,19 @@ func isoTime(v any) bool {
 	}
 	_, err := time.Parse(time.RFC3339, s)
 	return err == nil
+}
+
+// verifiedReader runs a documented check, then parses the body as the handler does
+// (jsonParse or expressJSONBody) for its reads.
+func verifiedReader(verify Verifier, parse func(http.Header, []byte) (any, error), secret string, h http.Header, rawBody []byte) (*reader, error) {
+	if err := verify(secret, h, rawBody); err != nil {
+		return nil, err
+	}
+	body, err := parse(h, rawBody)
+	if err != nil {
+		return nil, err
+	}
+	return &reader{root: body}, nil
 }
 
 // objectValues is Object.values(v) for a plain object, in JavaScript's order for these
@@ -173,17 +186,13 @@ func objectValues(v any) []any {
 // read as "Unix timestamp (ms)") for the caller to check.
 func pocketHandler(secret string) Handler {
 	return HandlerFunc(func(h http.Header, rawBody []byte) ([]Call, error) {
-		if err := Pocket(secret, h, rawBody); err != nil {
-			return nil, err
-		}
-		payload, err := jsonParse(rawBody)
+		r, err := verifiedReader(Pocket, jsonParse, secret, h, rawBody)
 		if err != nil {
 			return nil, err
 		}
 		ts, _ := nodeHeader(h, "X-HeyPocket-Timestamp")
 		ms, _ := strconv.ParseFloat(ts, 64) // Number(timestamp), milliseconds
 		ua, _ := nodeHeader(h, "User-Agent")
-		r := &reader{root: payload}
 		calls := []Call{
 			{"delivery", []any{ua, ms}},
 			{"event", []any{r.get("event"), isoTime(r.get("timestamp"))}},
@@ -219,14 +228,10 @@ func pocketHandler(secret string) Handler {
 // as in its example payloads.
 func meetingPlatformHandler(secret string) Handler {
 	return HandlerFunc(func(h http.Header, rawBody []byte) ([]Call, error) {
-		if err := MeetingPlatform(secret, h, rawBody); err != nil {
-			return nil, err
-		}
-		body, err := expressJSONBody(h, rawBody)
+		r, err := verifiedReader(MeetingPlatform, expressJSONBody, secret, h, rawBody)
 		if err != nil {
 			return nil, err
 		}
-		r := &reader{root: body}
 		event := r.get("event")
 		calls := []Call{{"event", []any{event, isoTime(r.get("timestamp"))}}}
 		if e, ok := event.(string); ok && strings.HasPrefix(e, "recording.") {
@@ -259,15 +264,11 @@ var convoFields = map[string][]string{
 // the body's data, with the body's event and timestamp ("Payload Format").
 func convoHandler(secret string) Handler {
 	return HandlerFunc(func(h http.Header, rawBody []byte) ([]Call, error) {
-		if err := Convo(secret, h, rawBody); err != nil {
-			return nil, err
-		}
-		body, err := jsonParse(rawBody)
+		r, err := verifiedReader(Convo, jsonParse, secret, h, rawBody)
 		if err != nil {
 			return nil, err
 		}
 		routed, _ := nodeHeader(h, "X-Convo-Event")
-		r := &reader{root: body}
 		calls := []Call{{"route", []any{routed}}, {"event", []any{r.get("event"), isoTime(r.get("timestamp"))}}}
 		var args []any
 		for _, f := range convoFields[routed] {
@@ -295,14 +296,10 @@ type PocketsflowHandler struct {
 
 // Handle runs the handler on one request.
 func (p *PocketsflowHandler) Handle(h http.Header, rawBody []byte) ([]Call, error) {
-	if err := Pocketsflow(p.Secret, h, rawBody); err != nil {
-		return nil, err
-	}
-	event, err := jsonParse(rawBody)
+	r, err := verifiedReader(Pocketsflow, jsonParse, p.Secret, h, rawBody)
 	if err != nil {
 		return nil, err
 	}
-	r := &reader{root: event}
 	calls := []Call{{"console.log", []any{"Received event:", r.get("type")}}}
 	id := r.get("id")
 	key, hashable := setKey(id)
@@ -354,14 +351,10 @@ func setKey(id any) (any, bool) {
 // HTML format" and the speakers.
 func bigmindHandler(secret string) Handler {
 	return HandlerFunc(func(h http.Header, rawBody []byte) ([]Call, error) {
-		if err := Bigmind(secret, h, rawBody); err != nil {
-			return nil, err
-		}
-		body, err := expressJSONBody(h, rawBody)
+		r, err := verifiedReader(Bigmind, expressJSONBody, secret, h, rawBody)
 		if err != nil {
 			return nil, err
 		}
-		r := &reader{root: body}
 		calls := []Call{
 			{"console.log", []any{"Event:", r.get("event")}},
 			{"webhook", []any{r.get("webhook_id"), isoTime(r.get("timestamp"))}},
@@ -382,14 +375,10 @@ func bigmindHandler(secret string) Handler {
 // the envelope's id, event and data.
 func standardHandler(secret string) Handler {
 	return HandlerFunc(func(h http.Header, rawBody []byte) ([]Call, error) {
-		if err := Standard(secret, h, rawBody); err != nil {
-			return nil, err
-		}
-		body, err := jsonParse(rawBody)
+		r, err := verifiedReader(Standard, jsonParse, secret, h, rawBody)
 		if err != nil {
 			return nil, err
 		}
-		r := &reader{root: body}
 		calls := []Call{{"event", []any{r.get("id"), r.get("event"), r.get("data") != Undefined}}}
 		return calls, r.err
 	})
