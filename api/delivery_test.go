@@ -266,7 +266,8 @@ func TestRetries(t *testing.T) {
 			}
 		}
 		failed := list(`HeraldWebhookId = "` + gone.ID + `" AND HeraldDeliveryStatus = "failed"`)
-		if want := workflows.DeliveryWorkflowID(e.ev("evt_gone_1"), gone.ID); len(failed) != 1 || failed[0] != want {
+		goneDelivery := e.waitDeliveries(e.ev("evt_gone_1"), 1)[0]
+		if want := workflows.StatusRecordWorkflowID(goneDelivery.ID); len(failed) != 1 || failed[0] != want {
 			t.Fatalf("failed deliveries of the 410 webhook: %v, want [%s]", failed, want)
 		}
 		succeeded := list(`HeraldWebhookId = "` + flaky.ID + `" AND ExecutionStatus = "Completed" AND HeraldDeliveryStatus IS NULL`)

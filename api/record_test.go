@@ -32,6 +32,8 @@ func TestRecordHistories(t *testing.T) {
 			return http.StatusGone
 		case path == "/down":
 			return http.StatusServiceUnavailable
+		case path == "/broken":
+			return http.StatusInternalServerError
 		}
 		return http.StatusOK
 	}
@@ -62,6 +64,11 @@ func TestRecordHistories(t *testing.T) {
 	goneEv := publish("evt_gone")
 	e.waitDeliveries(goneEv, 1)
 
+	broken := hook("/broken", retryWith(2, 1, 1, 1))
+	failed := publish("evt_failed")
+	e.waitDeliveries(failed, 1)
+	e.mustDo(200, "POST", "/webhooks/"+broken.ID+"/deactivate", nil, nil)
+
 	down := hook("/down", retryWith(5, 60, 1, 60))
 	cancelled := publish("evt_cancel")
 	waitFor(t, "the first attempt", 10*time.Second, func() bool { return len(r.requests("/down")) == 1 })
@@ -86,6 +93,10 @@ func TestRecordHistories(t *testing.T) {
 	e.mustDo(202, "POST", "/webhooks/"+down.ID+"/replay", map[string]any{"status": []string{"succeeded", "cancelled", "failed"}}, &rp)
 	waitFor(t, "the replay", 20*time.Second, func() bool { return len(r.requests("/down")) == 3 })
 	time.Sleep(time.Second)
+	// The cancelled delivery's status record ended when the redelivery succeeded.
+	if err := stack.Client.GetWorkflow(context.Background(), workflows.StatusRecordWorkflowID(d.ID), "").Get(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
 
 	record := map[string]string{
 		"event_three_destinations.json":        workflows.EventWorkflowID(fanout),
@@ -93,6 +104,8 @@ func TestRecordHistories(t *testing.T) {
 		"delivery_retried_then_succeeded.json": workflows.DeliveryWorkflowID(retried, flaky.ID),
 		"delivery_gone.json":                   workflows.DeliveryWorkflowID(goneEv, gone.ID),
 		"delivery_cancelled.json":              workflows.DeliveryWorkflowID(cancelled, down.ID),
+		"delivery_failed.json":                 workflows.DeliveryWorkflowID(failed, broken.ID),
+		"status_record.json":                   workflows.StatusRecordWorkflowID(d.ID),
 		"redelivery.json":                      rd.WorkflowID,
 		"replay.json":                          workflows.ReplayWorkflowID(rp.ID),
 	}

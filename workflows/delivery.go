@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -33,9 +35,11 @@ func (s *DeliveryState) failed(f activities.FailedAttempt) {
 const maxWindow = 6 * 24 * time.Hour
 
 // DeliveryWorkflow delivers one event to one webhook and records the final status in
-// PostgreSQL. A delivery that ends without success (failed, or cancelled) also sets the
-// HeraldDeliveryStatus attribute; a successful one leaves it unset and completes, which saves a
-// history event and a visibility write on the common path.
+// PostgreSQL. A delivery that ends without success (failed, or cancelled), and a redelivery,
+// then bring the delivery's status record up to date (StatusRecordWorkflow carries
+// HeraldDeliveryStatus); a failed delivery fails its workflow with an ErrDeliveryFailed error, a
+// cancelled one ends cancelled. A successful automatic delivery just completes, which keeps the
+// common path at one workflow task and no visibility write of its own.
 //
 // The first attempt is a local activity: in the common case (the endpoint answers 2xx) the
 // delivery costs one workflow task and no activity task round trip. When it fails, the
@@ -157,13 +161,82 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 			return nil, ferr
 		}
 	}
+	result := &DeliveryResult{Status: status, Attempts: state.Attempt, StatusCode: res.StatusCode}
+	if (err != nil || manual) && workflow.GetVersion(ctx, changeStatusRecord, workflow.DefaultVersion, 1) == 1 {
+		return endWithStatusRecord(ctx, in, result, state, err)
+	}
+	// Delivery workflows started before the status record carry the final status themselves
+	// and complete whatever it is.
 	if status != herald.DeliverySucceeded || startedWithStatus {
 		_ = workflow.UpsertTypedSearchAttributes(ctx, AttrDeliveryStatus.ValueSet(status))
 	}
 	if status == herald.DeliveryCancelled && temporal.IsCanceledError(err) {
 		return nil, err
 	}
-	return &DeliveryResult{Status: status, Attempts: state.Attempt, StatusCode: res.StatusCode}, nil
+	return result, nil
+}
+
+// changeStatusRecord is the change after which a delivery workflow that ends failed
+// fails, and the delivery's current status lives on its status record instead of on the
+// workflow (see StatusRecordWorkflow).
+const changeStatusRecord = "status-record"
+
+// ErrDeliveryFailed is the type of the non-retryable error a failed delivery workflow ends
+// with; its details are the workflow's DeliveryState.
+const ErrDeliveryFailed = "delivery_failed"
+
+// endWithStatusRecord ends a delivery workflow that did not succeed, or a redelivery, once its
+// status is in PostgreSQL: the delivery's status record follows that status, then a failed
+// delivery fails its workflow (so that the Temporal UI shows it as a failure), a cancelled one
+// stays cancelled and a successful redelivery completes.
+func endWithStatusRecord(ctx workflow.Context, in DeliveryInput, result *DeliveryResult, state *DeliveryState, cause error) (*DeliveryResult, error) {
+	var a *activities.Activities
+	tctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		Summary:             "track status " + result.Status,
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+	})
+	if temporal.IsCanceledError(cause) {
+		tctx, _ = workflow.NewDisconnectedContext(tctx)
+	}
+	owner, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(AttrOwnerID)
+	if err := workflow.ExecuteLocalActivity(tctx, a.TrackStatus, activities.TrackInput{
+		DeliveryID: in.DeliveryID, Workflow: "StatusRecordWorkflow", StatusAttribute: AttrDeliveryStatus.GetName(),
+		Attributes: map[string]string{
+			AttrEventType.GetName(): in.EventType, AttrWebhookID.GetName(): in.WebhookID, AttrOwnerID.GetName(): owner,
+		},
+	}).Get(tctx, nil); err != nil {
+		return nil, err
+	}
+	switch {
+	case result.Status == herald.DeliveryCancelled && temporal.IsCanceledError(cause):
+		return nil, cause
+	case result.Status == herald.DeliveryFailed:
+		return nil, temporal.NewNonRetryableApplicationError(failureMessage(result, state, cause), ErrDeliveryFailed, nil, *state)
+	}
+	return result, nil
+}
+
+// failureMessage says how a delivery failed: its attempts, the last status code and the kind
+// of error (the activity's error type: http_status, network, gone, ...; and the network
+// error's kind).
+func failureMessage(result *DeliveryResult, state *DeliveryState, cause error) string {
+	kind := "unknown"
+	var appErr *temporal.ApplicationError
+	switch {
+	case errors.As(cause, &appErr):
+		kind = appErr.Type()
+	case temporal.IsTimeoutError(cause):
+		kind = "timeout"
+	}
+	if state.LastErrorKind != "" && state.LastErrorKind != kind {
+		kind += ": " + state.LastErrorKind
+	}
+	last := "no HTTP answer"
+	if state.LastStatusCode != 0 {
+		last = "last status " + strconv.Itoa(state.LastStatusCode)
+	}
+	return fmt.Sprintf("delivery failed after %d attempt(s): %s (%s)", result.Attempts, last, kind)
 }
 
 // retryable is whether a failed attempt may be followed by another under the policy.

@@ -141,8 +141,7 @@ func redeliverAll(ctx workflow.Context, replayID string, items []activities.Repl
 }
 
 // DeliveryAttributes are the search attributes a delivery workflow starts with. The delivery
-// status is not among them: a delivery workflow sets HeraldDeliveryStatus only when it ends
-// without success (see DeliveryWorkflow).
+// status is not among them: it lives on the delivery's status record (StatusRecordWorkflow).
 func DeliveryAttributes(eventType, webhookID, owner string) temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(
 		AttrEventType.ValueSet(eventType),

@@ -8,8 +8,10 @@
 // workflow makes its first attempt as a local activity and any further ones as an activity
 // under a retry policy built from the webhook's settings, then records the final status. A
 // redelivery ("redeliver/<delivery id>/<run>") is a delivery workflow with trigger manual; a
-// replay workflow ("replay/<replay id>") runs redeliveries as children. Workflows carry IDs
-// only; activities load payloads and secrets.
+// replay workflow ("replay/<replay id>") runs redeliveries as children. A delivery that is not
+// delivered has a status record ("status/<delivery id>") that carries its current status in
+// HeraldDeliveryStatus until it is. Workflows carry IDs only; activities load payloads and
+// secrets.
 package workflows
 
 import (
