@@ -37,12 +37,14 @@ type Server struct {
 	// saved, and at connect time by test sends); the zero value allows public HTTPS only.
 	URLPolicy netguard.Policy
 	UserAgent string // User-Agent of test sends; "Herald-Webhook/<version>" when empty
+	// Timeouts bound each connection of HTTPServer; DefaultTimeouts for the zero fields.
+	Timeouts Timeouts
 
 	senderOnce sync.Once
 	sender     *activities.Activities // test sends; see testSender
 }
 
-// Handler returns the API's HTTP handler.
+// Handler returns the API's HTTP handler; HTTPServer serves it with the API's timeouts.
 func (s *Server) Handler() http.Handler { return s.engine() }
 
 func (s *Server) engine() *gin.Engine {

@@ -516,7 +516,7 @@ func serveAPI(ctx context.Context, srv *api.Server) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := srv.HTTPServer()
 	go func() { _ = hs.Serve(ln) }()
 	go func() { <-ctx.Done(); _ = hs.Close() }()
 	return "http://" + ln.Addr().String(), nil

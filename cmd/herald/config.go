@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/herald-webhooks/herald/api"
 	"github.com/herald-webhooks/herald/netguard"
 	"github.com/herald-webhooks/herald/postgres"
 	"github.com/herald-webhooks/herald/secretbox"
@@ -30,6 +32,10 @@ type config struct {
 	SecretKey string
 	// Which webhook destinations are allowed beyond public HTTPS (netguard.Policy).
 	AllowHTTP, AllowLoopback, AllowPrivate bool
+	// APITimeouts bound each API connection (api.Timeouts).
+	APITimeouts api.Timeouts
+
+	envErr error // environment values the flags could not take, reported by checkEnv
 }
 
 func env(name, def string) string {
@@ -51,6 +57,41 @@ func envBool(name string, def bool) bool {
 		return v
 	}
 	return def
+}
+
+// durationVar registers a duration flag that must be positive; its default is the variable
+// envName when set, else def. An unusable variable is reported by checkEnv.
+func (c *config) durationVar(fs *flag.FlagSet, p *time.Duration, name, envName string, def time.Duration, usage string) {
+	*p = def
+	v := positiveDuration{p}
+	fs.Var(v, name, usage)
+	if e := os.Getenv(envName); e != "" {
+		if err := v.Set(e); err != nil {
+			c.envErr = errors.Join(c.envErr, fmt.Errorf("%s: %w", envName, err))
+		}
+	}
+}
+
+// checkEnv reports the environment variables whose values the flags could not take.
+func (c *config) checkEnv() error { return c.envErr }
+
+// positiveDuration is a flag.Value that takes a time.ParseDuration duration above zero.
+type positiveDuration struct{ p *time.Duration }
+
+func (d positiveDuration) String() string {
+	if d.p == nil {
+		return ""
+	}
+	return d.p.String()
+}
+
+func (d positiveDuration) Set(v string) error {
+	x, err := time.ParseDuration(v)
+	if err != nil || x <= 0 {
+		return fmt.Errorf("%q is not a positive duration such as 30s or 2m", v)
+	}
+	*d.p = x
+	return nil
 }
 
 // hiddenString is a string flag whose value help and usage never print: the flag package
@@ -93,6 +134,14 @@ func (c *config) flags(fs *flag.FlagSet, dev bool) {
 	fs.BoolVar(&c.AllowHTTP, "allow-http", envBool("HERALD_ALLOW_HTTP", dev), "allow http:// webhook URLs (env HERALD_ALLOW_HTTP)")
 	fs.BoolVar(&c.AllowLoopback, "allow-loopback", envBool("HERALD_ALLOW_LOOPBACK", dev), "allow webhooks to loopback addresses and localhost (env HERALD_ALLOW_LOOPBACK)")
 	fs.BoolVar(&c.AllowPrivate, "allow-private-networks", envBool("HERALD_ALLOW_PRIVATE_NETWORKS", false), "allow webhooks to private, CGNAT and link-local addresses (env HERALD_ALLOW_PRIVATE_NETWORKS)")
+	c.durationVar(fs, &c.APITimeouts.ReadHeader, "api-read-header-timeout", "HERALD_API_READ_HEADER_TIMEOUT", api.DefaultTimeouts.ReadHeader,
+		"API: time a request's line and headers may take to arrive (env HERALD_API_READ_HEADER_TIMEOUT)")
+	c.durationVar(fs, &c.APITimeouts.Read, "api-read-timeout", "HERALD_API_READ_TIMEOUT", api.DefaultTimeouts.Read,
+		"API: time a whole request, headers and body, may take to arrive (env HERALD_API_READ_TIMEOUT)")
+	c.durationVar(fs, &c.APITimeouts.Write, "api-write-timeout", "HERALD_API_WRITE_TIMEOUT", api.DefaultTimeouts.Write,
+		"API: time from a request's headers to the end of its answer; above 60s, the longest test send (env HERALD_API_WRITE_TIMEOUT)")
+	c.durationVar(fs, &c.APITimeouts.Idle, "api-idle-timeout", "HERALD_API_IDLE_TIMEOUT", api.DefaultTimeouts.Idle,
+		"API: time a kept-alive connection may wait for its next request (env HERALD_API_IDLE_TIMEOUT)")
 	if dev {
 		fs.IntVar(&c.TemporalPort, "temporal-port", envInt("HERALD_TEMPORAL_PORT", 7233), "embedded Temporal frontend port (env HERALD_TEMPORAL_PORT)")
 		fs.IntVar(&c.UIPort, "ui-port", envInt("HERALD_UI_PORT", 8233), "embedded Temporal Web UI port (env HERALD_UI_PORT)")

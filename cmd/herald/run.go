@@ -38,6 +38,9 @@ func runDev(ctx context.Context, logger *slog.Logger, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := cfg.checkEnv(); err != nil {
+		return err
+	}
 	// Take the API's address first, so a busy port fails before anything starts.
 	ln, err := net.Listen("tcp", cfg.APIAddr)
 	if err != nil {
@@ -105,7 +108,7 @@ func serve(ctx context.Context, w sdkworker.Worker, srv *api.Server, ln net.List
 		g.Go(func() error { return worker.Run(ctx, w) })
 	}
 	if srv != nil {
-		hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		hs := srv.HTTPServer()
 		g.Go(func() error {
 			if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("api: %w", err)
@@ -131,7 +134,7 @@ func newActivities(store *postgres.Store, tc client.Client, cfg config, logger *
 
 func newServer(store *postgres.Store, c client.Client, cfg config, logger *slog.Logger) *api.Server {
 	return &api.Server{Store: store, Temporal: c, Logger: logger, Publisher: &starter.Publisher{Store: store, Temporal: c},
-		URLPolicy: cfg.urlPolicy(), UserAgent: cfg.UserAgent}
+		URLPolicy: cfg.urlPolicy(), UserAgent: cfg.UserAgent, Timeouts: cfg.APITimeouts}
 }
 
 // loadCatalog adds the example catalog's event types that are missing; edits are kept.
@@ -197,6 +200,9 @@ func production(ctx context.Context, name string, logger *slog.Logger, args []st
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	cfg.flags(fs, false)
 	if err := fs.Parse(args); err != nil {
+		return cfg, nil, nil, err
+	}
+	if err := cfg.checkEnv(); err != nil {
 		return cfg, nil, nil, err
 	}
 	if err := cfg.external(); err != nil {
