@@ -178,6 +178,12 @@ type Attempt struct {
 	ErrorKind    string    `db:"error_kind" json:"error_kind,omitempty"`
 	Error        string    `db:"error" json:"error,omitempty"`
 	ResponseBody string    `db:"response_body" json:"response_body"`
+	// RequestHeaders are the headers the request carried, as recorded: signatures redacted.
+	RequestHeaders json.RawMessage `db:"request_headers" json:"request_headers"`
+	// RequestBodySize and RequestBodySHA256 identify the body sent: the delivery's stored bytes,
+	// the same on every attempt, so a receiver's copy can be compared without showing the body.
+	RequestBodySize   int64  `db:"request_body_size" json:"request_body_size"`
+	RequestBodySHA256 string `db:"request_body_sha256" json:"request_body_sha256"`
 }
 
 // EventType is one entry of the event catalog.

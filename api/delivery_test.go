@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -483,5 +485,72 @@ func TestCancellingADeliveryWorkflowMarksTheDeliveryCancelled(t *testing.T) {
 	}
 	if s := desc.GetWorkflowExecutionInfo().GetStatus(); s != enums.WORKFLOW_EXECUTION_STATUS_CANCELED {
 		t.Fatalf("workflow status %v", s)
+	}
+}
+
+// TestAttemptLogShowsWhatWasSent: each attempt of GET /deliveries/{id} carries the request
+// headers as recorded (the signature redacted, the webhook's own headers and the event header
+// as sent) and the size and SHA-256 of the body, which match what the receiver got, on the
+// automatic attempts and on a manual redelivery alike.
+func TestAttemptLogShowsWhatWasSent(t *testing.T) {
+	e := newEnv(t)
+	e.directory()
+	r := newReceiver(t)
+	r.answer = func(_ string, n int) int {
+		if n == 1 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	}
+	e.createWebhook("/users/u_1", r.URL+"/sent", []string{"summary.completed"}, map[string]any{
+		"headers": map[string]string{"X-Team": "core"}, "event_header": "X-Event",
+		"retry": retryWith(3, 0.1, 1, 0.1)})
+	id := e.ev("evt_sent")
+	e.mustDo(202, "POST", "/events", map[string]any{"id": id, "event": "summary.completed", "user_id": "u_1",
+		"data": map[string]any{"summary": map[string]any{"title": "Ünïcode <b>kept</b>"}}}, nil)
+	ds := e.waitDeliveries(id, 1)
+	e.mustDo(202, "POST", "/deliveries/"+ds[0].ID+"/redeliver", nil, nil)
+
+	type sent struct {
+		Number            int               `json:"number"`
+		Trigger           string            `json:"trigger"`
+		RequestHeaders    map[string]string `json:"request_headers"`
+		RequestBodySize   int64             `json:"request_body_size"`
+		RequestBodySHA256 string            `json:"request_body_sha256"`
+	}
+	var d struct {
+		AttemptLog []sent `json:"attempt_log"`
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(d.AttemptLog) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("attempt log %+v, want 3 attempts", d.AttemptLog)
+		}
+		time.Sleep(50 * time.Millisecond)
+		e.mustDo(200, "GET", "/deliveries/"+ds[0].ID, nil, &d)
+	}
+	got := r.requests("/sent")
+	if len(got) != 3 {
+		t.Fatalf("the receiver got %d requests, want 3", len(got))
+	}
+	for i, a := range d.AttemptLog {
+		body := got[i].Body
+		sum := sha256.Sum256(body)
+		if a.RequestBodySize != int64(len(body)) || a.RequestBodySHA256 != hex.EncodeToString(sum[:]) {
+			t.Errorf("attempt %d: body %d bytes sha256 %s, the receiver got %d bytes sha256 %x",
+				a.Number, a.RequestBodySize, a.RequestBodySHA256, len(body), sum)
+		}
+		h := a.RequestHeaders
+		if h["Webhook-Signature"] != "(redacted)" || got[i].Header.Get("Webhook-Signature") == "" {
+			t.Errorf("attempt %d: signature header recorded as %q", a.Number, h["Webhook-Signature"])
+		}
+		for _, name := range []string{"Webhook-Id", "Webhook-Timestamp", "X-Team", "X-Event", "Content-Type", "User-Agent"} {
+			if h[name] == "" || h[name] != got[i].Header.Get(name) {
+				t.Errorf("attempt %d: %s recorded as %q, sent as %q", a.Number, name, h[name], got[i].Header.Get(name))
+			}
+		}
+	}
+	if triggers := []string{d.AttemptLog[0].Trigger, d.AttemptLog[1].Trigger, d.AttemptLog[2].Trigger}; triggers[2] != "manual" {
+		t.Errorf("triggers %v, want the redelivery last", triggers)
 	}
 }

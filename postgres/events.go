@@ -236,6 +236,13 @@ func (s *Store) FinishDelivery(ctx context.Context, deliveryID, status string) e
 	return nil
 }
 
+// attemptLogSQL reads a delivery's attempts with what each sent: the recorded request headers
+// and the size and SHA-256 of the delivery's body, which every attempt sends unchanged.
+const attemptLogSQL = `SELECT a.number, a.trigger, a.started_at, a.duration_ms, a.status_code, a.error_kind, a.error,
+	a.response_body, a.request_headers, octet_length(d.body) AS request_body_size,
+	encode(sha256(d.body), 'hex') AS request_body_sha256
+FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.delivery_id = $1 ORDER BY a.number`
+
 // Delivery reads one delivery with its attempt log.
 func (s *Store) Delivery(ctx context.Context, id string) (*herald.Delivery, error) {
 	var d herald.Delivery
@@ -244,8 +251,7 @@ func (s *Store) Delivery(ctx context.Context, id string) (*herald.Delivery, erro
 		return nil, notFound(err, "delivery")
 	}
 	d.AttemptLog = []herald.Attempt{}
-	if err := s.db.SelectContext(ctx, &d.AttemptLog, `SELECT number, trigger, started_at, duration_ms, status_code,
-		error_kind, error, response_body FROM attempts WHERE delivery_id = $1 ORDER BY number`, id); err != nil {
+	if err := s.db.SelectContext(ctx, &d.AttemptLog, attemptLogSQL, id); err != nil {
 		return nil, fmt.Errorf("list attempts: %w", err)
 	}
 	return &d, nil
