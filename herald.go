@@ -81,6 +81,47 @@ func (p RetryPolicy) NextInterval(attempt int) time.Duration {
 	return time.Duration(d * float64(time.Second))
 }
 
+// MaxRetryWindow bounds how long a delivery's attempts may take in all: its workflow must
+// close within the Temporal namespace's 7-day retention. The delivery workflow stops retrying at
+// it, and webhooks refuse a policy whose Schedule exceeds it (ValidateSchedule), so no delivery
+// is cut short without a word.
+const MaxRetryWindow = 6 * 24 * time.Hour
+
+// AttemptTimeout is how long one attempt may take for a webhook with the given HTTP timeout
+// (30 s when 0): the timeout plus room to load the target and record the attempt, both of
+// which wait out a PostgreSQL restart.
+func AttemptTimeout(timeoutSeconds int) time.Duration {
+	timeout := time.Duration(timeoutSeconds) * time.Second
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	return timeout + 30*time.Second
+}
+
+// Schedule is the longest the attempts after the first offset can take under the policy: each
+// attempt's timeout plus the interval after it, and a minute to spare. Schedule(0, ...) is a
+// whole delivery; the delivery workflow bounds its retries by Schedule(offset, ...), capped at
+// MaxRetryWindow. Past MaxRetryWindow it stops counting: the answer is then only "too long".
+func (p RetryPolicy) Schedule(offset int, attemptTimeout time.Duration) time.Duration {
+	total := time.Minute
+	for n := offset + 1; n <= p.MaxAttempts && total < MaxRetryWindow; n++ {
+		total += attemptTimeout + p.NextInterval(n)
+	}
+	return total
+}
+
+// ValidateSchedule reports, on the field named field, a policy whose whole schedule, with
+// attempts of a webhook with the given HTTP timeout, exceeds MaxRetryWindow: such a delivery
+// would stop before its last attempts.
+func (p RetryPolicy) ValidateSchedule(field string, timeoutSeconds int) []ErrorDetail {
+	if p.Schedule(0, AttemptTimeout(timeoutSeconds)) < MaxRetryWindow {
+		return nil
+	}
+	return []ErrorDetail{{Field: field, Message: fmt.Sprintf("its attempts, with their timeouts (%s each) and the intervals "+
+		"between them, can take longer than a delivery may: at most %s (6 days); use fewer attempts or shorter intervals",
+		AttemptTimeout(timeoutSeconds), MaxRetryWindow)}}
+}
+
 // Validate reports field errors of the policy.
 func (p RetryPolicy) Validate(prefix string) []ErrorDetail {
 	var d []ErrorDetail

@@ -196,3 +196,39 @@ func TestSlowClientsCannotHoldConnections(t *testing.T) {
 		}
 	})
 }
+
+// TestRetryPoliciesBeyondTheDeliveryWindowAreRefused: 50 attempts a day apart were accepted,
+// and the delivery was cut at 6 days without a word. A policy whose schedule, with the
+// webhook's timeout, exceeds the window is a 422 naming retry and the bound, whether the
+// policy or the timeout makes it so; nothing is stored.
+func TestRetryPoliciesBeyondTheDeliveryWindowAreRefused(t *testing.T) {
+	e := newEnv(t)
+	e.directory()
+	daily := map[string]any{"max_attempts": 50, "initial_interval_seconds": 86400, "backoff_coefficient": 1, "max_interval_seconds": 86400}
+	ans := e.expectError(422, "validation_failed", "retry", "POST", "/users/u_1/webhooks",
+		map[string]any{"url": "https://example.com/hook", "events": []string{"*"}, "retry": daily})
+	if msg := ans.Error.Details[0].Message; !strings.Contains(msg, "144h0m0s") {
+		t.Errorf("message %q does not name the bound", msg)
+	}
+	var list struct {
+		Data []webhook `json:"data"`
+	}
+	e.mustDo(200, "GET", "/users/u_1/webhooks", nil, &list)
+	if len(list.Data) != 0 {
+		t.Fatalf("%d webhooks stored", len(list.Data))
+	}
+
+	// Fits with 1 s attempts, not with 60 s ones.
+	tight := map[string]any{"max_attempts": 50, "initial_interval_seconds": 10300, "backoff_coefficient": 1, "max_interval_seconds": 10300}
+	w := e.createWebhook("/users/u_1", "https://example.com/hook", []string{"*"}, map[string]any{"retry": tight, "timeout_seconds": 1})
+	e.expectError(422, "validation_failed", "retry", "PATCH", "/users/u_1/webhooks/"+w.ID, map[string]any{"timeout_seconds": 60})
+	var got struct {
+		TimeoutSeconds int `json:"timeout_seconds"`
+	}
+	e.mustDo(200, "GET", "/users/u_1/webhooks/"+w.ID, nil, &got)
+	if got.TimeoutSeconds != 1 {
+		t.Errorf("timeout %d after the refused PATCH, want 1", got.TimeoutSeconds)
+	}
+	e.mustDo(200, "PATCH", "/users/u_1/webhooks/"+w.ID, map[string]any{"timeout_seconds": 30, "retry": map[string]any{
+		"max_attempts": 18, "initial_interval_seconds": 60, "backoff_coefficient": 2, "max_interval_seconds": 7200}}, nil)
+}

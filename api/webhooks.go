@@ -326,6 +326,11 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest, current *her
 		w.Retry = *in.Retry
 		d = append(d, w.Retry.Validate("retry.")...)
 	}
+	// The schedule depends on the policy and the timeout both, so a change to either is checked,
+	// once both are valid on their own.
+	if len(w.Retry.Validate("retry.")) == 0 && w.TimeoutSeconds <= 60 {
+		d = append(d, w.Retry.ValidateSchedule("retry", w.TimeoutSeconds)...)
+	}
 	var sd []herald.ErrorDetail
 	w.Signing, sd = validateSigning(in.Signing)
 	d = append(d, sd...)

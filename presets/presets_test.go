@@ -34,6 +34,10 @@ func TestEveryPresetIsAValidWebhookConfiguration(t *testing.T) {
 			if d := p.Retry.Validate("retry."); len(d) > 0 {
 				t.Errorf("retry invalid: %v", d)
 			}
+			// Within the delivery window even if the user raises the timeout to its maximum.
+			if d := p.Retry.ValidateSchedule("retry", 60); len(d) > 0 {
+				t.Errorf("retry schedule: %v", d)
+			}
 			if p.TimeoutSeconds < 1 || p.TimeoutSeconds > 60 {
 				t.Errorf("timeout %d s outside 1-60", p.TimeoutSeconds)
 			}

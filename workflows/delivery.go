@@ -31,9 +31,6 @@ func (s *DeliveryState) failed(f activities.FailedAttempt) {
 	s.LastStatusCode, s.LastErrorKind, s.LastError, s.NextAttemptAt = f.StatusCode, f.ErrorKind, f.Error, f.NextAttemptAt
 }
 
-// maxWindow bounds a delivery's retries in time: below the namespace's 7-day retention.
-const maxWindow = 6 * 24 * time.Hour
-
 // DeliveryWorkflow delivers one event to one webhook and records the final status in
 // PostgreSQL. A delivery that ends without success (failed, or cancelled), and a redelivery,
 // then bring the delivery's status record up to date (StatusRecordWorkflow carries
@@ -70,13 +67,7 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 	if manual {
 		policy.MaxAttempts = 1 // a redelivery is one attempt
 	}
-	timeout := time.Duration(in.TimeoutSeconds) * time.Second
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	// The HTTP timeout plus room to load the target and record the attempt (both wait out a
-	// PostgreSQL restart).
-	attemptTimeout := timeout + 30*time.Second
+	attemptTimeout := herald.AttemptTimeout(in.TimeoutSeconds)
 	input := activities.DeliverInput{DeliveryID: in.DeliveryID, Retry: policy, Trigger: in.Trigger}
 
 	var res activities.DeliverResult
@@ -248,15 +239,8 @@ func retryable(err error) bool {
 	return !errors.As(err, &appErr) || !appErr.NonRetryable()
 }
 
-// window is how long the attempts after the first offset may take in all: every backoff
-// interval plus every attempt's timeout, bounded by maxWindow.
+// window is how long the attempts after the first offset may take in all: the policy's
+// schedule, bounded by herald.MaxRetryWindow (which webhooks' policies are checked against).
 func window(p herald.RetryPolicy, offset int, attemptTimeout time.Duration) time.Duration {
-	total := time.Minute
-	for n := offset + 1; n <= p.MaxAttempts; n++ {
-		total += attemptTimeout + p.NextInterval(n)
-		if total >= maxWindow {
-			return maxWindow
-		}
-	}
-	return total
+	return min(p.Schedule(offset, attemptTimeout), herald.MaxRetryWindow)
 }
