@@ -158,13 +158,20 @@ type Webhook struct {
 	Retry          RetryPolicy       `json:"retry"`
 	Signing        Signing           `json:"signing"`
 	SecretPrefix   string            `json:"secret_prefix"`
-	Secret         string            `json:"secret,omitempty"`
 	SecretHint     string            `json:"secret_hint"`
 	// DisableAfterFailures is how many consecutive failed attempts disable the webhook (0: never).
 	DisableAfterFailures int       `json:"disable_after_failures"`
 	ConsecutiveFailures  int       `json:"consecutive_failures"`
 	CreatedAt            time.Time `json:"created_at"`
 	UpdatedAt            time.Time `json:"updated_at"`
+}
+
+// WebhookWithSecret is a webhook with its plaintext signing secret: the answer of create and
+// of a secret rotation, the only ones that show the secret. Webhook, which every read answers,
+// has no field that could carry it.
+type WebhookWithSecret struct {
+	*Webhook
+	Secret string `json:"secret"`
 }
 
 // Signing schemes.

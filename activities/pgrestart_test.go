@@ -59,8 +59,8 @@ func TestAPostgreSQLRestartCostsNoAttempt(t *testing.T) {
 	secret := signing.NewSecret("whsec_")
 	hook := &herald.Webhook{ID: "wh_1", UserID: "u_1", URL: recv.URL, Events: []string{"*"}, Status: herald.WebhookActive,
 		Headers: map[string]string{}, TimeoutSeconds: 5, Format: herald.FormatEnvelope, Retry: herald.DefaultRetryPolicy,
-		SecretPrefix: "whsec_", Secret: secret, SecretHint: signing.Hint(secret)}
-	if err := store.CreateWebhook(ctx, hook); err != nil {
+		SecretPrefix: "whsec_", SecretHint: signing.Hint(secret)}
+	if err := store.CreateWebhook(ctx, hook, secret); err != nil {
 		t.Fatal(err)
 	}
 	acts := &activities.Activities{Store: store, HTTP: activities.NewHTTPClient(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}

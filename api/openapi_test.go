@@ -371,9 +371,9 @@ func TestAnswersMatchTheDocumentedShapes(t *testing.T) {
 		"headers": map[string]any{"X-Team": "core"}, "retry": map[string]any{"max_attempts": 3}})
 	answer("Webhook", 200, "PATCH", "/users/u_1/webhooks/"+w.ID, map[string]any{"description": nil,
 		"headers": map[string]any{"X-Team": nil}, "retry": nil, "signing": map[string]any{"scheme": "standard"}})
-	answer("Webhook", 201, "POST", "/users/u_1/webhooks", map[string]any{"url": r.URL + "/pocket",
+	answer("WebhookWithSecret", 201, "POST", "/users/u_1/webhooks", map[string]any{"url": r.URL + "/pocket",
 		"events": []string{"summary.completed"}, "preset": "pocket"})
-	org := answer("Webhook", 201, "POST", "/organization/org_1/webhooks", map[string]any{"url": r.URL + "/org",
+	org := answer("WebhookWithSecret", 201, "POST", "/organization/org_1/webhooks", map[string]any{"url": r.URL + "/org",
 		"name": "Org", "events": []string{"summary.completed"}, "active": true, "headers": map[string]any{"X-Team": "core"},
 		"retry": map[string]any{"max_attempts": 2}, "signing": map[string]any{"scheme": "hmac-sha256", "header": "X-Sig"}})
 	var orgHook webhook
@@ -382,8 +382,8 @@ func TestAnswersMatchTheDocumentedShapes(t *testing.T) {
 		"events": []string{"summary.completed"}, "preset": "convo"})
 	answer("Webhook", 200, "POST", "/webhooks/"+orgHook.ID+"/deactivate", nil)
 	answer("Webhook", 200, "POST", "/webhooks/"+orgHook.ID+"/activate", nil)
-	answer("Webhook", 200, "POST", "/webhooks/"+orgHook.ID+"/rotate-secret", map[string]any{"grace_seconds": 60})
-	answer("Webhook", 200, "POST", "/webhooks/"+orgHook.ID+"/rotate-secret", nil)
+	answer("WebhookWithSecret", 200, "POST", "/webhooks/"+orgHook.ID+"/rotate-secret", map[string]any{"grace_seconds": 60})
+	answer("WebhookWithSecret", 200, "POST", "/webhooks/"+orgHook.ID+"/rotate-secret", nil)
 	answer("TestResult", 200, "POST", "/organization/org_1/webhooks/"+orgHook.ID+"/test", nil)
 	answer("TestResult", 200, "POST", "/webhooks/"+w.ID+"/test", map[string]any{"event": "summary.completed"})
 	answer("PublishAccepted", 202, "POST", "/events", map[string]any{"id": e.ev("evt_shape"), "event": "summary.completed",

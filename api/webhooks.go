@@ -216,12 +216,13 @@ func (s *Server) createWebhook(sc scope) gin.HandlerFunc {
 		}
 		w.UserID, w.OrganizationID = owner.UserID, owner.OrganizationID
 		w.ID = herald.NewID("wh_")
-		w.Secret = signing.NewSecret(w.SecretPrefix)
-		if err := s.Store.CreateWebhook(c.Request.Context(), w); err != nil {
+		secret := signing.NewSecret(w.SecretPrefix)
+		if err := s.Store.CreateWebhook(c.Request.Context(), w, secret); err != nil {
 			s.writeError(c, err)
 			return
 		}
-		c.PureJSON(http.StatusCreated, w) // with rotate-secret, the only answers that show a secret
+		// With rotate-secret, the only answers that show a secret.
+		c.PureJSON(http.StatusCreated, herald.WebhookWithSecret{Webhook: w, Secret: secret})
 	}
 }
 
@@ -610,7 +611,7 @@ func (s *Server) setStatus(c *gin.Context, w *herald.Webhook, status string) {
 
 // rotatedWebhook is the answer of a rotation: the webhook with its new secret, shown once.
 type rotatedWebhook struct {
-	*herald.Webhook
+	herald.WebhookWithSecret
 	PreviousSecretsExpireAt *time.Time `json:"previous_secrets_expire_at"`
 }
 
@@ -639,8 +640,7 @@ func (s *Server) rotateSecret(c *gin.Context, w *herald.Webhook) {
 		s.writeError(c, err)
 		return
 	}
-	rotated.Secret = secret
-	out := rotatedWebhook{Webhook: rotated}
+	out := rotatedWebhook{WebhookWithSecret: herald.WebhookWithSecret{Webhook: rotated, Secret: secret}}
 	if grace > 0 {
 		t := time.Now().Add(grace).UTC()
 		out.PreviousSecretsExpireAt = &t

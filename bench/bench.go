@@ -500,9 +500,9 @@ func (s *benchSetup) createWebhooks(ctx context.Context, st *postgres.Store, rcv
 			ID: herald.NewID("wh_"), UserID: s.user, Name: fmt.Sprintf("bench %d", i), URL: rcv.url(i),
 			Events: []string{benchEventType}, Status: herald.WebhookActive, Headers: map[string]string{},
 			TimeoutSeconds: 30, Format: herald.FormatEnvelope, Retry: herald.DefaultRetryPolicy,
-			SecretPrefix: signing.DefaultSecretPrefix, Secret: secret, SecretHint: signing.Hint(secret),
+			SecretPrefix: signing.DefaultSecretPrefix, SecretHint: signing.Hint(secret),
 		}
-		if err := st.CreateWebhook(ctx, w); err != nil {
+		if err := st.CreateWebhook(ctx, w, secret); err != nil {
 			return err
 		}
 		s.webhookIDs = append(s.webhookIDs, w.ID)

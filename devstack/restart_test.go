@@ -68,8 +68,8 @@ func TestAStackRestartKeepsDataAndInFlightDeliveries(t *testing.T) {
 	hook := &herald.Webhook{ID: herald.NewID("wh_"), UserID: "u_1", URL: recv.URL, Events: []string{"*"},
 		Status: herald.WebhookActive, Headers: map[string]string{}, TimeoutSeconds: 5, Format: herald.FormatEnvelope,
 		Retry:        herald.RetryPolicy{MaxAttempts: 10, InitialIntervalSeconds: 3, BackoffCoefficient: 1, MaxIntervalSeconds: 3},
-		SecretPrefix: "whsec_", Secret: secret, SecretHint: signing.Hint(secret)}
-	if err := st.Store.CreateWebhook(ctx, hook); err != nil {
+		SecretPrefix: "whsec_", SecretHint: signing.Hint(secret)}
+	if err := st.Store.CreateWebhook(ctx, hook, secret); err != nil {
 		t.Fatal(err)
 	}
 	pub := &starter.Publisher{Store: st.Store, Temporal: st.Client}

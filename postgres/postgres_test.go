@@ -127,8 +127,8 @@ func TestMatchingWebhooks(t *testing.T) {
 		t.Helper()
 		w := &herald.Webhook{ID: name, UserID: user, OrganizationID: org, URL: "https://example.com/" + name,
 			Events: events, Status: status, Headers: map[string]string{}, TimeoutSeconds: 30,
-			Format: herald.FormatEnvelope, Retry: herald.DefaultRetryPolicy, SecretPrefix: "whsec_", Secret: "whsec_c2VjcmV0"}
-		if err := st.CreateWebhook(ctx, w); err != nil {
+			Format: herald.FormatEnvelope, Retry: herald.DefaultRetryPolicy, SecretPrefix: "whsec_"}
+		if err := st.CreateWebhook(ctx, w, "whsec_c2VjcmV0"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -164,9 +164,6 @@ func TestMatchingWebhooks(t *testing.T) {
 			var got []string
 			for _, h := range hooks {
 				got = append(got, h.ID)
-				if h.Secret != "" {
-					t.Fatalf("%s came with its secret", h.ID)
-				}
 			}
 			sort.Strings(got)
 			if fmt.Sprint(got) != fmt.Sprint(c.want) {

@@ -133,9 +133,9 @@ RETURNING created_at, updated_at`
 
 const insertSecretSQL = `INSERT INTO webhook_secrets (webhook_id, sealed) VALUES ($1, $2)`
 
-// CreateWebhook inserts a webhook with its ID and plaintext Secret set: the secret is sealed
-// into webhook_secrets, the hint and the timestamps are filled in.
-func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
+// CreateWebhook inserts a webhook with its ID set and its plaintext signing secret: the secret
+// is sealed into webhook_secrets, the hint and the timestamps are filled in.
+func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook, secret string) error {
 	if s.box == nil {
 		return errNoBox
 	}
@@ -143,7 +143,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
 	if err != nil {
 		return err
 	}
-	w.SecretHint = SecretHint(w.Secret)
+	w.SecretHint = SecretHint(secret)
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("insert webhook: %w", err)
@@ -159,7 +159,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
 		}
 		return fmt.Errorf("insert webhook: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, insertSecretSQL, w.ID, s.box.Seal([]byte(w.Secret), w.ID)); err != nil {
+	if _, err := tx.ExecContext(ctx, insertSecretSQL, w.ID, s.box.Seal([]byte(secret), w.ID)); err != nil {
 		return fmt.Errorf("insert webhook secret: %w", err)
 	}
 	return tx.Commit()

@@ -20,8 +20,8 @@ func newHook(t *testing.T, st *postgres.Store, id, secret string) {
 	}
 	w := &herald.Webhook{ID: id, UserID: "u_1", URL: "https://example.com/" + id, Events: []string{"*"},
 		Status: herald.WebhookActive, TimeoutSeconds: 30, Format: herald.FormatEnvelope, Retry: herald.DefaultRetryPolicy,
-		SecretPrefix: "whsec_", Secret: secret}
-	if err := st.CreateWebhook(ctx, w); err != nil {
+		SecretPrefix: "whsec_"}
+	if err := st.CreateWebhook(ctx, w, secret); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := st.InsertEvent(ctx, &herald.Event{ID: "evt_" + id, Type: "x", UserID: "u_1", Timestamp: time.Now(),

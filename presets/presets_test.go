@@ -187,14 +187,14 @@ func TestApply(t *testing.T) {
 	w := &herald.Webhook{
 		Name: "n", URL: "https://example.com/h", Events: []string{"a"}, Headers: map[string]string{"X-A": "1"},
 		Signing: herald.Signing{Scheme: herald.SchemeNone}, Retry: herald.DefaultRetryPolicy, TimeoutSeconds: 60,
-		EventHeader: "X-Old", Format: herald.FormatFlat, SecretPrefix: "whsec_", Secret: "whsec_x", DisableAfterFailures: 3,
+		EventHeader: "X-Old", Format: herald.FormatFlat, SecretPrefix: "whsec_", SecretHint: "whsec_****", DisableAfterFailures: 3,
 	}
 	p.Apply(w)
 	if w.Signing != p.Signing || w.Retry != p.Retry || w.TimeoutSeconds != 5 || w.EventHeader != "" ||
 		w.Format != herald.FormatEnvelope || w.SecretPrefix != "wsec_" || w.DisableAfterFailures != 15 {
 		t.Fatalf("delivery settings not applied: %+v", w)
 	}
-	if w.Name != "n" || w.URL != "https://example.com/h" || w.Headers["X-A"] != "1" || w.Secret != "whsec_x" {
+	if w.Name != "n" || w.URL != "https://example.com/h" || w.Headers["X-A"] != "1" || w.SecretHint != "whsec_****" {
 		t.Fatalf("Apply changed more than delivery settings: %+v", w)
 	}
 }
