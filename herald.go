@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -233,6 +234,15 @@ type Attempt struct {
 	RequestBodySize   int64  `db:"request_body_size" json:"request_body_size"`
 	RequestBodySHA256 string `db:"request_body_sha256" json:"request_body_sha256"`
 }
+
+// urlInText matches a URL in a text: its scheme, its user info, its host, then the rest.
+var urlInText = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)(?:[^/\s"'?#@]*@)?([^/\s"'?#]*)[^\s"']*`)
+
+// RedactURLs cuts every URL in s to its scheme and host. A failed attempt's error is
+// net/http's *url.Error text, which quotes the whole webhook URL, and receivers put tokens in
+// its path, query and user info: the attempt log, the Temporal history of the delivery and
+// the logs show the host, which is what an operator needs to tell where it failed.
+func RedactURLs(s string) string { return urlInText.ReplaceAllString(s, "${1}${2}") }
 
 // EventType is one entry of the event catalog.
 type EventType struct {

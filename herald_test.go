@@ -60,3 +60,19 @@ func TestReadTypesCannotCarryASigningSecret(t *testing.T) {
 		t.Fatalf("the create answer %s (%v)", b, err)
 	}
 }
+
+func TestRedactURLsKeepsOnlySchemeAndHost(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`Post "https://hooks.example.com/t/tok_123?token=abc": dial tcp 10.0.0.1:443: connect: connection refused`,
+			`Post "https://hooks.example.com": dial tcp 10.0.0.1:443: connect: connection refused`},
+		{`Post "http://user:pass@127.0.0.1:8080/x": context deadline exceeded`, `Post "http://127.0.0.1:8080": context deadline exceeded`},
+		{`parse "https://h.example/%zz?k=v": invalid URL escape "%zz"`, `parse "https://h.example": invalid URL escape "%zz"`},
+		{`Post "https://h.example#frag": EOF`, `Post "https://h.example": EOF`},
+		{"endpoint answered 500", "endpoint answered 500"},
+		{"dial tcp 127.0.0.1:1: connect: connection refused", "dial tcp 127.0.0.1:1: connect: connection refused"},
+	} {
+		if got := herald.RedactURLs(tc.in); got != tc.want {
+			t.Errorf("RedactURLs(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

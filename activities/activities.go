@@ -401,7 +401,7 @@ func (a *Activities) send(ctx context.Context, t *postgres.Target, trigger strin
 	fail := func(kind string, err error) Outcome {
 		out.Attempt.DurationMS = time.Since(started).Milliseconds()
 		out.Attempt.ErrorKind = kind
-		out.Attempt.Error = err.Error()
+		out.Attempt.Error = herald.RedactURLs(err.Error()) // it goes to the log, the history and the API
 		return out
 	}
 

@@ -254,6 +254,9 @@ func (s *Store) Delivery(ctx context.Context, id string) (*herald.Delivery, erro
 	if err := s.db.SelectContext(ctx, &d.AttemptLog, attemptLogSQL, id); err != nil {
 		return nil, fmt.Errorf("list attempts: %w", err)
 	}
+	for i := range d.AttemptLog { // attempts recorded before errors were redacted held the whole URL
+		d.AttemptLog[i].Error = herald.RedactURLs(d.AttemptLog[i].Error)
+	}
 	return &d, nil
 }
 

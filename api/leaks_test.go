@@ -1,0 +1,164 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.temporal.io/api/enums/v1"
+	sdkworker "go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/herald-webhooks/herald/activities"
+	"github.com/herald-webhooks/herald/devstack"
+	"github.com/herald-webhooks/herald/worker"
+	"github.com/herald-webhooks/herald/workflows"
+)
+
+// syncBuffer is a log sink the worker's goroutines can share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startLoggedWorker replaces the env's worker with one whose activities and Temporal client
+// (the SDK's own error logs) write to the returned buffer, at debug level.
+func (e *env) startLoggedWorker() (*syncBuffer, *slog.Logger) {
+	e.t.Helper()
+	e.worker.Stop()
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := devstack.Dial(context.Background(), stack.TemporalAddress, stack.Namespace, logger)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(c.Close)
+	acts := &activities.Activities{Store: e.store, HTTP: activities.NewHTTPClient(), Logger: logger, Temporal: c}
+	w := worker.NewOnQueue(c, e.queue, acts, sdkworker.Options{})
+	if err := w.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.worker = w
+	e.t.Cleanup(w.Stop)
+	return logs, logger
+}
+
+// history is the delivery workflow's history, every event in its wire form: payloads (the
+// failed attempt's details, signals) are raw JSON in it, failure messages raw text.
+func history(t *testing.T, workflowID string) []byte {
+	t.Helper()
+	it := stack.Client.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var all []byte
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := proto.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	return all
+}
+
+// TestWebhookURLTokensReachNoLogHistoryOrAttempt: receivers put tokens in the URL's path,
+// query and user info. When the receiver cannot be reached (refused, timed out), the attempt's
+// error names the host only, in the attempt log, the test send's answer, the delivery
+// workflow's Temporal history and the worker's logs.
+func TestWebhookURLTokensReachNoLogHistoryOrAttempt(t *testing.T) {
+	e := newEnv(t)
+	e.directory()
+	logs, _ := e.startLoggedWorker()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close() // nothing listens there: connection refused
+	// A receiver that never answers; the server does not notice the client giving up (it does
+	// not read the connection while the handler runs), so the test's end releases it.
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	t.Cleanup(hang.Close)
+	t.Cleanup(func() { close(release) })
+
+	tokens := []string{"pathtoken1", "querytoken1", "pathtoken2", "querytoken2"}
+	retry := map[string]any{"max_attempts": 2, "initial_interval_seconds": 0.1, "max_interval_seconds": 0.1}
+	refused := e.createWebhook("/users/u_1", "http://"+closed+"/hooks/pathtoken1?token=querytoken1",
+		[]string{"summary.completed"}, map[string]any{"retry": retry})
+	timedOut := e.createWebhook("/users/u_1", hang.URL+"/in/pathtoken2?access_token=querytoken2",
+		[]string{"summary.completed"}, map[string]any{"retry": retry, "timeout_seconds": 1})
+
+	evt := e.ev("evt_tokens")
+	e.mustDo(202, "POST", "/events", map[string]any{"id": evt, "event": "summary.completed", "user_id": "u_1", "data": map[string]any{}}, nil)
+	ds := e.waitDeliveries(evt, 2)
+
+	leaks := func(where string, text []byte) {
+		t.Helper()
+		for _, tok := range tokens {
+			if bytes.Contains(text, []byte(tok)) {
+				t.Errorf("%s holds %q:\n%s", where, tok, text)
+			}
+		}
+	}
+	for _, d := range ds {
+		if d.Status != "failed" || d.Attempts != 2 {
+			t.Fatalf("delivery %+v, want failed after 2 attempts", d)
+		}
+		var raw []byte
+		e.mustDo(200, "GET", "/deliveries/"+d.ID, nil, (*rawJSON)(&raw))
+		leaks("GET /deliveries/"+d.ID, raw)
+		if !bytes.Contains(raw, []byte(`"error":"Post \"http://127.0.0.1:`)) {
+			t.Errorf("the attempt error no longer names the host: %s", raw)
+		}
+		e.mustDo(200, "GET", "/webhooks/"+d.WebhookID+"/deliveries", nil, (*rawJSON)(&raw))
+		leaks("GET /webhooks/{id}/deliveries", raw)
+
+		h := history(t, workflows.DeliveryWorkflowID(evt, d.WebhookID))
+		if !bytes.Contains(h, []byte("http://127.0.0.1:")) {
+			t.Errorf("the history of %s has no attempt error (is this the right workflow?)", d.WebhookID)
+		}
+		leaks("the Temporal history of "+d.WebhookID, h)
+	}
+	var stored []string
+	if err := e.store.DB().Select(&stored, `SELECT error FROM attempts`); err != nil {
+		t.Fatal(err)
+	}
+	leaks("the attempts table", []byte(strings.Join(stored, "\n")))
+
+	for _, w := range []webhook{refused, timedOut} {
+		var raw []byte
+		e.mustDo(200, "POST", "/webhooks/"+w.ID+"/test", nil, (*rawJSON)(&raw))
+		leaks("the test send's answer", raw)
+	}
+	if !strings.Contains(logs.String(), "attempt failed") {
+		t.Fatalf("the worker logged no failed attempt; logs:\n%s", logs)
+	}
+	leaks("the worker's logs", []byte(logs.String()))
+}
+
+// rawJSON keeps an answer's bytes as they came.
+type rawJSON []byte
+
+func (r *rawJSON) UnmarshalJSON(b []byte) error { *r = append((*r)[:0], b...); return nil }
