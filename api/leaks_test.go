@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
@@ -162,3 +163,35 @@ func TestWebhookURLTokensReachNoLogHistoryOrAttempt(t *testing.T) {
 type rawJSON []byte
 
 func (r *rawJSON) UnmarshalJSON(b []byte) error { *r = append((*r)[:0], b...); return nil }
+
+// TestCredentialHeadersAreSentButRedactedInTheAttemptLog: a receiver's Authorization (or any
+// header named for a key, token, secret, signature or password) reaches the receiver as it
+// was set, and the attempt log records it as (redacted).
+func TestCredentialHeadersAreSentButRedactedInTheAttemptLog(t *testing.T) {
+	e := newEnv(t)
+	e.directory()
+	r := newReceiver(t)
+	headers := map[string]any{"Authorization": "Bearer receivertoken1", "X-Api-Key": "receiverkey1", "X-Team": "core"}
+	w := e.createWebhook("/users/u_1", r.register("/auth", ""), []string{"summary.completed"}, map[string]any{"headers": headers})
+	evt := e.ev("evt_auth")
+	e.mustDo(202, "POST", "/events", map[string]any{"id": evt, "event": "summary.completed", "user_id": "u_1", "data": map[string]any{}}, nil)
+	if ds := e.waitDeliveries(evt, 1); ds[0].Status != "succeeded" {
+		t.Fatalf("delivery %+v", ds[0])
+	}
+	got := r.requests("/auth")[0].Header
+	if got.Get("Authorization") != "Bearer receivertoken1" || got.Get("X-Api-Key") != "receiverkey1" || got.Get("X-Team") != "core" {
+		t.Fatalf("the receiver got %v", got)
+	}
+	var recorded []byte
+	if err := e.store.DB().Get(&recorded, `SELECT a.request_headers FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+		WHERE d.webhook_id = $1`, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	var h map[string]string
+	if err := json.Unmarshal(recorded, &h); err != nil {
+		t.Fatal(err)
+	}
+	if h["Authorization"] != "(redacted)" || h["X-Api-Key"] != "(redacted)" || h["X-Team"] != "core" {
+		t.Fatalf("recorded request headers %v", h)
+	}
+}

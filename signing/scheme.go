@@ -211,9 +211,30 @@ func SignatureHeaders(cfg herald.Signing) []string {
 	return nil
 }
 
-// Redact returns a copy of h with the values of cfg's signature headers replaced by [Redacted].
-// The standard scheme's webhook-signature is always redacted, whatever cfg says, so that a
-// configuration change between sign and log cannot leak it.
+// credentialWords are the words whose presence in a header name marks its value a credential.
+var credentialWords = []string{"token", "key", "secret", "signature", "password"}
+
+// CredentialHeader reports whether a header's name says its value is a credential:
+// Authorization, Cookie, Proxy-Authorization, or a name containing token, key, secret,
+// signature or password (X-Api-Key, X-Auth-Token), in any case.
+func CredentialHeader(name string) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "authorization", "cookie", "proxy-authorization":
+		return true
+	}
+	for _, w := range credentialWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Redact returns a copy of h with the values of cfg's signature headers and of every
+// [CredentialHeader] (a receiver's Authorization among the custom headers) replaced by
+// [Redacted]. The standard scheme's webhook-signature is always redacted, whatever cfg says,
+// so that a configuration change between sign and log cannot leak it.
 func Redact(cfg herald.Signing, h http.Header) http.Header {
 	out := h.Clone()
 	if out == nil {
@@ -221,6 +242,11 @@ func Redact(cfg herald.Signing, h http.Header) http.Header {
 	}
 	for _, name := range append(SignatureHeaders(cfg), HeaderSignature) {
 		if _, ok := out[http.CanonicalHeaderKey(name)]; ok {
+			out.Set(name, Redacted)
+		}
+	}
+	for name := range out {
+		if CredentialHeader(name) {
 			out.Set(name, Redacted)
 		}
 	}

@@ -324,10 +324,10 @@ func TestRedact(t *testing.T) {
 		redacted []string
 		kept     []string
 	}{
-		{"standard redacts webhook-signature only", herald.Signing{}, []string{HeaderSignature}, []string{HeaderID, HeaderTimestamp, "X-Webhook-Signature"}},
+		{"standard redacts webhook-signature, and any header named a signature", herald.Signing{}, []string{HeaderSignature, "X-Webhook-Signature"}, []string{HeaderID, HeaderTimestamp, "X-Ts"}},
 		{"hmac redacts the default header", herald.Signing{Scheme: herald.SchemeHMAC}, []string{"X-Webhook-Signature", HeaderSignature}, []string{"X-Ts"}},
-		{"hmac redacts a custom header in any case", herald.Signing{Scheme: herald.SchemeHMAC, Header: "x-heypocket-signature", TimestampHeader: "X-Ts"}, []string{"X-HeyPocket-Signature"}, []string{"X-Ts", "X-Webhook-Signature"}},
-		{"none still redacts webhook-signature", herald.Signing{Scheme: herald.SchemeNone}, []string{HeaderSignature}, []string{"X-Webhook-Signature"}},
+		{"hmac redacts a custom header in any case", herald.Signing{Scheme: herald.SchemeHMAC, Header: "x-heypocket-signature", TimestampHeader: "X-Ts"}, []string{"X-HeyPocket-Signature"}, []string{"X-Ts", HeaderID}},
+		{"none still redacts webhook-signature", herald.Signing{Scheme: herald.SchemeNone}, []string{HeaderSignature, "X-Webhook-Signature"}, []string{HeaderTimestamp}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -357,4 +357,25 @@ func TestRedact(t *testing.T) {
 			t.Fatalf("headers %v", out)
 		}
 	})
+}
+
+func TestRedactHidesCredentialHeaders(t *testing.T) {
+	h := http.Header{}
+	credentials := []string{"Authorization", "Cookie", "Proxy-Authorization", "X-Api-Key", "X-Auth-Token",
+		"x-client-secret", "X-Password", "X-Request-Signature"}
+	plain := []string{"X-Team", "User-Agent", "Content-Type", "X-Convo-Event"}
+	for _, k := range append(append([]string{}, credentials...), plain...) {
+		h.Set(k, "value-of-"+k)
+	}
+	out := Redact(herald.Signing{}, h)
+	for _, k := range credentials {
+		if !CredentialHeader(k) || out.Get(k) != Redacted {
+			t.Errorf("%s = %q, want redacted", k, out.Get(k))
+		}
+	}
+	for _, k := range plain {
+		if CredentialHeader(k) || out.Get(k) != "value-of-"+k {
+			t.Errorf("%s = %q, want kept", k, out.Get(k))
+		}
+	}
 }
