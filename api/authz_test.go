@@ -83,6 +83,7 @@ var matrixRoutes = map[string]matrixRoute{
 
 	"GET /api/v1/event-types/:name":    {anyCaller, "/api/v1/event-types/{eventType}", ""},
 	"DELETE /api/v1/event-types/:name": {adminOnly, "/api/v1/event-types/{newEventType}", ""},
+	"PATCH /api/v1/event-types/:name":  {adminOnly, "/api/v1/event-types/{eventType}", `{"description":"Matrix"}`},
 
 	"GET /api/v1/organization/:id/webhooks/:webhookId":       {ownerRead, "/api/v1/organization/{org}/webhooks/{webhook}", ""},
 	"PUT /api/v1/organization/:id/webhooks/:webhookId":       {ownerWrite, "/api/v1/organization/{org}/webhooks/{webhook}", `{"url":"{receiver}","events":["*"]}`},

@@ -193,7 +193,7 @@ func TestPublishValidatesDataAgainstTheTypesSchema(t *testing.T) {
 		if st != 422 || !contains(ans.fields(), "data.recording") {
 			t.Fatalf("publish after a stricter schema = %d %+v, want 422 naming data.recording", st, ans)
 		}
-		e.mustDo(200, "PUT", "/event-types/summary.completed", map[string]any{"group": "Processing"}, nil)
+		e.mustDo(200, "PUT", "/event-types/summary.completed", map[string]any{"group": "Processing", "schema": nil}, nil) // null removes it
 		if st, ans := e.publish(e.ev("evt_no_schema"), "summary.completed", `{"anything":1}`); st != 202 {
 			t.Fatalf("publish after the schema was removed = %d %+v", st, ans)
 		}
@@ -271,5 +271,86 @@ func TestDeleteEventTypeArchivesWhatIsInUse(t *testing.T) {
 		if st, ans := e.publish(e.ev("evt_restored"), "summary.completed", `{}`); st != 202 {
 			t.Fatalf("publish = %d %+v", st, ans)
 		}
+	})
+}
+
+// TestArchiveAndRestoreKeepTheEventTypeWhole: an archived type comes back as it was. The
+// README's PUT {"archived": false} used to answer the type with its description, group,
+// schema and example gone (and publishing then skipped validation). PUT now refuses to erase
+// what it was not given; PATCH changes single members and restores.
+func TestArchiveAndRestoreKeepTheEventTypeWhole(t *testing.T) {
+	e := newEnv(t)
+	e.directory()
+	whole := map[string]any{"description": "A summary is ready.", "group": "Processing",
+		"schema": json.RawMessage(summarySchema), "example": json.RawMessage(`{"summary":{"title":"Standup"}}`)}
+	var want eventType
+	e.mustDo(200, "PUT", "/event-types/summary.completed", whole, &want)
+	r := newReceiver(t)
+	e.createWebhook("/users/u_1", r.URL+"/hook", []string{"summary.completed"}, nil) // in use: DELETE archives
+	same := func(step string, got eventType, archived bool) {
+		t.Helper()
+		if got.Description != want.Description || got.Group != want.Group || string(got.Schema) != string(want.Schema) ||
+			string(got.Example) != string(want.Example) || got.Archived != archived {
+			t.Fatalf("%s: %+v, want %+v with archived %v", step, got, want, archived)
+		}
+	}
+	// call answers the type a request answers (decoded afresh: an absent schema stays absent).
+	call := func(method string, body any) eventType {
+		t.Helper()
+		var et eventType
+		e.mustDo(200, method, "/event-types/summary.completed", body, &et)
+		return et
+	}
+	same("DELETE", call("DELETE", nil), true)
+
+	var got eventType
+	t.Run("PUT without the members the type has is a 422 naming them and changes nothing", func(t *testing.T) {
+		ans := e.expectError(422, "validation_failed", "schema", "PUT", "/event-types/summary.completed",
+			map[string]any{"archived": false})
+		for _, f := range []string{"description", "group", "schema", "example"} {
+			if !contains(ans.fields(), f) {
+				t.Errorf("the 422 does not name %s: %+v", f, ans)
+			}
+		}
+		got = call("GET", nil)
+		same("GET after the refused PUT", got, true)
+	})
+
+	t.Run("PATCH archived false restores the type whole, and its schema applies again", func(t *testing.T) {
+		got = call("PATCH", map[string]any{"archived": false})
+		same("PATCH", got, false)
+		got = call("GET", nil)
+		same("GET after PATCH", got, false)
+		if st, ans := e.publish(e.ev("evt_invalid"), "summary.completed", `{"summary":{}}`); st != 422 ||
+			!contains(ans.fields(), "data.summary.title") {
+			t.Fatalf("publish of data the schema refuses = %d %+v", st, ans)
+		}
+	})
+
+	t.Run("PATCH changes only the members it names; null clears one", func(t *testing.T) {
+		got = call("PATCH", map[string]any{"description": "Ready."})
+		if got.Description != "Ready." || string(got.Schema) != string(want.Schema) || got.Group != want.Group {
+			t.Fatalf("PATCH description: %+v", got)
+		}
+		got = call("PATCH", map[string]any{"example": nil})
+		if got.Example != nil || string(got.Schema) != string(want.Schema) {
+			t.Fatalf("PATCH example null: %+v", got)
+		}
+		// A schema given is replaced whole, not merged into the old one.
+		got = call("PATCH", map[string]any{"schema": map[string]any{"type": "object"}})
+		if string(got.Schema) != `{"type":"object"}` {
+			t.Fatalf("PATCH schema: %s, want the new schema alone", got.Schema)
+		}
+		e.expectError(422, "validation_failed", "example.x", "PATCH", "/event-types/summary.completed",
+			map[string]any{"schema": map[string]any{"type": "object", "required": []string{"x"}}, "example": map[string]any{}})
+		e.expectError(404, "not_found", "", "PATCH", "/event-types/no.such.type", map[string]any{"archived": false})
+	})
+
+	t.Run("PUT with the whole type replaces it; null and empty clear", func(t *testing.T) {
+		got = call("PUT", map[string]any{"description": "", "group": "Other", "schema": nil, "example": nil})
+		if got.Description != "" || got.Group != "Other" || got.Schema != nil || got.Example != nil || got.Archived {
+			t.Fatalf("PUT whole: %+v", got)
+		}
+		e.mustDo(200, "PUT", "/event-types/brand.new", map[string]any{"group": "Other"}, nil) // nothing to erase
 	})
 }
