@@ -21,6 +21,9 @@ const (
 	DeliverySucceeded = "succeeded"
 	DeliveryFailed    = "failed"
 	DeliveryCancelled = "cancelled"
+	// DeliveryHeld is a delivery Herald did not send, or stopped retrying, because its webhook
+	// was disabled: it waits for a replay (status held) after the webhook is activated again.
+	DeliveryHeld = "held"
 )
 
 // Webhook statuses.
@@ -160,11 +163,19 @@ type Webhook struct {
 	Signing        Signing           `json:"signing"`
 	SecretPrefix   string            `json:"secret_prefix"`
 	SecretHint     string            `json:"secret_hint"`
-	// DisableAfterFailures is how many consecutive failed attempts disable the webhook (0: never).
-	DisableAfterFailures int       `json:"disable_after_failures"`
-	ConsecutiveFailures  int       `json:"consecutive_failures"`
-	CreatedAt            time.Time `json:"created_at"`
-	UpdatedAt            time.Time `json:"updated_at"`
+	// The auto-disable rule: the webhook is disabled when it has failed continuously (no
+	// success) for DisableAfterSeconds and for at least DisableAfterFailures consecutive
+	// attempts. DisableAfterFailures 0 never disables; DisableAfterSeconds 0 lets the count
+	// alone decide (a preset's documented rule, e.g. Bigmind's 15 failures).
+	DisableAfterFailures int `json:"disable_after_failures"`
+	DisableAfterSeconds  int `json:"disable_after_seconds"`
+	ConsecutiveFailures  int `json:"consecutive_failures"`
+	// FailingSince is the first failed attempt since the last success (nil: not failing).
+	FailingSince *time.Time `json:"failing_since"`
+	// DisabledAt is when the webhook was disabled (nil unless its status is disabled).
+	DisabledAt *time.Time `json:"disabled_at"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
 }
 
 // WebhookWithSecret is a webhook with its plaintext signing secret: the answer of create and

@@ -100,7 +100,8 @@ type ResolveResult struct {
 }
 
 // Resolve finds the webhooks that receive the event (SPEC section 5), builds each delivery's
-// body once and creates the delivery rows; a re-run returns the same deliveries.
+// body once and creates the delivery rows; a re-run returns the same deliveries. A disabled
+// webhook's delivery is created held (no workflow sends it) so that a replay recovers it.
 func (a *Activities) Resolve(ctx context.Context, in ResolveInput) (*ResolveResult, error) {
 	ev, err := a.Store.Event(ctx, in.EventID)
 	if err != nil {
@@ -124,7 +125,8 @@ func (a *Activities) Resolve(ctx context.Context, in ResolveInput) (*ResolveResu
 			return nil, temporal.NewNonRetryableApplicationError("build body", "bad_event", err)
 		}
 		byID[w.ID] = w
-		news = append(news, postgres.NewDelivery{ID: herald.NewID("dlv_"), EventID: ev.ID, WebhookID: w.ID, Body: body})
+		news = append(news, postgres.NewDelivery{ID: herald.NewID("dlv_"), EventID: ev.ID, WebhookID: w.ID, Body: body,
+			Held: w.Status == herald.WebhookDisabled})
 	}
 	ds, err := a.Store.CreateDeliveries(ctx, ev.ID, news)
 	if err != nil {
@@ -228,7 +230,13 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 	case t.DeliveryStatus != herald.DeliveryPending:
 		return &DeliverResult{Status: t.DeliveryStatus}, nil // finished elsewhere (a cancel): nothing to send
 	case t.WebhookStatus != herald.WebhookActive:
-		if err := a.Store.FinishDelivery(ctx, t.DeliveryID, herald.DeliveryCancelled); err != nil {
+		// Deactivated by its owner: the delivery is cancelled. Disabled by Herald: it is held,
+		// like every delivery the disable stopped, for a replay to recover.
+		status := herald.DeliveryCancelled
+		if t.WebhookStatus == herald.WebhookDisabled {
+			status = herald.DeliveryHeld
+		}
+		if err := a.Store.FinishDelivery(ctx, t.DeliveryID, status); err != nil {
 			return nil, err
 		}
 		return nil, temporal.NewNonRetryableApplicationError("webhook is "+t.WebhookStatus, ErrWebhookInactive, nil)
@@ -284,7 +292,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 	if a.disable(ctx, t, func() (bool, []postgres.DeliveryRef, error) {
 		return a.Store.DisableIfFailing(ctx, t.WebhookID, t.DeliveryID)
 	}) {
-		return nil, temporal.NewNonRetryableApplicationError("webhook disabled after consecutive failures",
+		return nil, temporal.NewNonRetryableApplicationError("webhook disabled: failing for too long",
 			ErrDisabled, nil, failed)
 	}
 	if next != nil && activity.IsActivity(ctx) && !activity.GetInfo(ctx).IsLocalActivity {
@@ -313,7 +321,7 @@ func nextDelay(p herald.RetryPolicy, attempt int, retryAfter time.Duration) time
 }
 
 // disable runs a webhook-disabling store call and, when it disabled the webhook, cancels the
-// workflows of the pending deliveries it marked cancelled. It reports whether it disabled.
+// workflows of the pending deliveries it held. It reports whether it disabled.
 func (a *Activities) disable(ctx context.Context, t *postgres.Target, f func() (bool, []postgres.DeliveryRef, error)) bool {
 	disabled, cancelled, err := f()
 	if err != nil {
@@ -323,7 +331,7 @@ func (a *Activities) disable(ctx context.Context, t *postgres.Target, f func() (
 	if !disabled {
 		return false
 	}
-	a.Logger.Warn("webhook disabled", "webhook_id", t.WebhookID, "cancelled_deliveries", len(cancelled))
+	a.Logger.Warn("webhook disabled", "webhook_id", t.WebhookID, "held_deliveries", len(cancelled))
 	if a.Temporal == nil {
 		return true
 	}

@@ -39,6 +39,10 @@ type Server struct {
 	UserAgent string // User-Agent of test sends; "Herald-Webhook/<version>" when empty
 	// Timeouts bound each connection of HTTPServer; DefaultTimeouts for the zero fields.
 	Timeouts Timeouts
+	// DisableAfter is how long a new webhook must fail continuously (with at least its
+	// disable_after_failures attempts) before it is disabled, unless its request or preset
+	// sets disable_after_seconds; DefaultDisableAfter (a day) when 0.
+	DisableAfter time.Duration
 
 	senderOnce sync.Once
 	sender     *activities.Activities // test sends; see testSender

@@ -134,7 +134,6 @@ func (s *Server) cancelDelivery(c *gin.Context) {
 
 // replay starts a replay workflow over a webhook's deliveries in a time range and status.
 func (s *Server) replay(c *gin.Context, w *herald.Webhook) {
-	ctx := c.Request.Context()
 	var in replayRequest
 	if err := decodeOptionalJSON(c, &in); err != nil {
 		s.writeError(c, err)
@@ -145,8 +144,8 @@ func (s *Server) replay(c *gin.Context, w *herald.Webhook) {
 		in.Status = []string{herald.DeliveryFailed}
 	}
 	for _, st := range in.Status {
-		if st != herald.DeliveryFailed && st != herald.DeliveryCancelled && st != herald.DeliverySucceeded {
-			d = append(d, herald.ErrorDetail{Field: "status", Message: "each must be failed, cancelled or succeeded"})
+		if !replayable[st] {
+			d = append(d, herald.ErrorDetail{Field: "status", Message: "each must be failed, held, cancelled or succeeded"})
 			break
 		}
 	}
@@ -157,20 +156,34 @@ func (s *Server) replay(c *gin.Context, w *herald.Webhook) {
 		s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "the replay request is not valid", Details: d})
 		return
 	}
-	r := &postgres.Replay{ID: herald.NewID("rpl_"), WebhookID: w.ID, Since: in.Since, Until: in.Until, Statuses: pq.StringArray(in.Status)}
-	if err := s.Store.CreateReplay(ctx, r); err != nil {
+	view, err := s.startReplay(c, w, in.Since, in.Until, in.Status)
+	if err != nil {
 		s.writeError(c, err)
 		return
+	}
+	c.PureJSON(http.StatusAccepted, view)
+}
+
+// replayable are the final statuses a replay may select.
+var replayable = map[string]bool{herald.DeliveryFailed: true, herald.DeliveryHeld: true,
+	herald.DeliveryCancelled: true, herald.DeliverySucceeded: true}
+
+// startReplay records a replay of w's deliveries created in [since, until) with one of the
+// statuses and starts its workflow; it answers the replay as GET /replays/{id} shows it.
+func (s *Server) startReplay(c *gin.Context, w *herald.Webhook, since, until *time.Time, status []string) (gin.H, error) {
+	ctx := c.Request.Context()
+	r := &postgres.Replay{ID: herald.NewID("rpl_"), WebhookID: w.ID, Since: since, Until: until, Statuses: pq.StringArray(status)}
+	if err := s.Store.CreateReplay(ctx, r); err != nil {
+		return nil, err
 	}
 	id := workflows.ReplayWorkflowID(r.ID)
 	if _, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: id, TaskQueue: s.taskQueue(), StaticSummary: "replay of " + w.ID + " (" + hostOf(w.URL) + ")",
 		TypedSearchAttributes: workflows.WebhookAttributes(w.ID, w.Owner()),
 	}, workflows.ReplayWorkflow, workflows.ReplayInput{ReplayID: r.ID}); err != nil {
-		s.writeError(c, temporalUnavailable(err))
-		return
+		return nil, temporalUnavailable(err)
 	}
-	c.PureJSON(http.StatusAccepted, replayView(r, id, "running", workflows.ReplayProgress{}))
+	return replayView(r, id, "running", workflows.ReplayProgress{}), nil
 }
 
 // getReplay shows a replay's progress. Its state is its workflow's: running, completed, or,

@@ -74,9 +74,9 @@ func deliveryFilter(c *gin.Context) (postgres.DeliveryFilter, error) {
 	add := func(field, msg string) { d = append(d, herald.ErrorDetail{Field: field, Message: msg}) }
 	f := postgres.DeliveryFilter{Status: c.Query("status"), EventType: c.Query("event"), Before: c.Query("cursor")}
 	switch f.Status {
-	case "", herald.DeliveryPending, herald.DeliverySucceeded, herald.DeliveryFailed, herald.DeliveryCancelled:
+	case "", herald.DeliveryPending, herald.DeliverySucceeded, herald.DeliveryFailed, herald.DeliveryCancelled, herald.DeliveryHeld:
 	default:
-		add("status", "must be pending, succeeded, failed or cancelled")
+		add("status", "must be pending, succeeded, failed, cancelled or held")
 	}
 	if f.EventType != "" && !idPattern.MatchString(f.EventType) {
 		add("event", "not an event type name")

@@ -121,6 +121,7 @@ type webhookRequest struct {
 	Signing              *herald.Signing     `json:"signing"`
 	SecretPrefix         string              `json:"secret_prefix"`
 	DisableAfterFailures *int                `json:"disable_after_failures"`
+	DisableAfterSeconds  *int                `json:"disable_after_seconds"`
 	// Preset names a seed product's settings (presets package) used as the defaults of the
 	// fields the request omits; on create and replace.
 	Preset string `json:"preset,omitempty"`
@@ -169,11 +170,11 @@ func presetDefaults(name string) (presets.Preset, bool) {
 // requestOf is the request that would set w's current settings (without active).
 func requestOf(w *herald.Webhook) webhookRequest {
 	retry, sg := w.Retry, w.Signing
-	timeout, daf := w.TimeoutSeconds, w.DisableAfterFailures
+	timeout, daf, das := w.TimeoutSeconds, w.DisableAfterFailures, w.DisableAfterSeconds
 	return webhookRequest{
 		Name: w.Name, Description: w.Description, URL: w.URL, Events: w.Events, Headers: w.Headers,
 		EventHeader: w.EventHeader, TimeoutSeconds: &timeout, Format: w.Format, Retry: &retry, Signing: &sg,
-		SecretPrefix: w.SecretPrefix, DisableAfterFailures: &daf,
+		SecretPrefix: w.SecretPrefix, DisableAfterFailures: &daf, DisableAfterSeconds: &das,
 	}
 }
 
@@ -182,8 +183,12 @@ const (
 	defaultTimeoutSeconds       = 30
 	defaultDisableAfterFailures = 15
 	maxDisableAfterFailures     = 1000
-	defaultRotationGrace        = 24 * time.Hour
-	maxRotationGraceSeconds     = 30 * 24 * 3600
+	maxDisableAfterSeconds      = 30 * 24 * 3600
+	// DefaultDisableAfter is how long a webhook fails continuously before it is disabled, when
+	// neither the request, its preset nor the deployment (Server.DisableAfter) says otherwise.
+	DefaultDisableAfter     = 24 * time.Hour
+	defaultRotationGrace    = 24 * time.Hour
+	maxRotationGraceSeconds = 30 * 24 * 3600
 )
 
 var (
@@ -270,6 +275,10 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest, current *her
 	w.TimeoutSeconds, w.Format, w.Retry = preset.TimeoutSeconds, preset.Format, preset.Retry
 	w.SecretPrefix, w.DisableAfterFailures = preset.SecretPrefix, preset.DisableAfterFailures
 	w.Headers = preset.WithHeaders(w.Headers)
+	w.DisableAfterSeconds = s.disableAfterSeconds()
+	if preset.DisableAfterSeconds != nil {
+		w.DisableAfterSeconds = *preset.DisableAfterSeconds
+	}
 	if w.EventHeader == "" {
 		w.EventHeader = preset.EventHeader
 	}
@@ -354,10 +363,16 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest, current *her
 			add("disable_after_failures", "must be between 0 (never) and 1000")
 		}
 	}
+	if in.DisableAfterSeconds != nil {
+		w.DisableAfterSeconds = *in.DisableAfterSeconds
+		if w.DisableAfterSeconds < 0 || w.DisableAfterSeconds > maxDisableAfterSeconds {
+			add("disable_after_seconds", "must be between 0 (the failure count alone decides) and 2592000 (30 days)")
+		}
+	}
 	if in.Active != nil {
-		w.Status, w.DisabledReason = herald.WebhookInactive, ""
+		w.Status, w.DisabledReason, w.DisabledAt = herald.WebhookInactive, "", nil
 		if *in.Active {
-			w.Status, w.ConsecutiveFailures = herald.WebhookActive, 0
+			w.Status, w.ConsecutiveFailures, w.FailingSince = herald.WebhookActive, 0, nil
 		}
 	}
 	if w.Status == herald.WebhookActive && len(w.Events) == 0 {
@@ -579,9 +594,44 @@ func (s *Server) deleteWebhook(c *gin.Context, w *herald.Webhook) {
 	c.Status(http.StatusNoContent)
 }
 
+// activateRequest is the optional body of an activation.
+type activateRequest struct {
+	// RecoverSince starts a replay of the webhook's held deliveries and of its failed ones
+	// created since then (or since the oldest held one, when earlier): what the endpoint
+	// missed while it was failing and disabled.
+	RecoverSince *time.Time `json:"recover_since"`
+}
+
+// recoveryStatuses are the deliveries an activation's recovery sends again.
+var recoveryStatuses = []string{herald.DeliveryHeld, herald.DeliveryFailed}
+
+// recovery is what an activation tells about the disable it ends and how to recover from it.
+type recovery struct {
+	DisabledAt     *time.Time `json:"disabled_at"`
+	DisabledReason string     `json:"disabled_reason"`
+	FailingSince   *time.Time `json:"failing_since"`
+	Held           int        `json:"held"` // deliveries held, waiting for a replay
+	Replay         gin.H      `json:"replay,omitempty"`
+	Hint           string     `json:"hint,omitempty"`
+}
+
+// activatedWebhook is the answer of an activation: the webhook, and after a disable (or with
+// recover_since) its recovery.
+type activatedWebhook struct {
+	*herald.Webhook
+	Recovery *recovery `json:"recovery,omitempty"`
+}
+
 // activateWebhook makes the webhook active again (also from disabled, which clears the reason
-// and the failure counter). It needs at least one event and a URL the current policy allows.
+// and the failure streak). It needs at least one event and a URL the current policy allows.
+// With recover_since it starts a replay of the held and failed deliveries since then; after a
+// disable without it, the answer says since when the webhook failed and how to recover.
 func (s *Server) activateWebhook(c *gin.Context, w *herald.Webhook) {
+	var in activateRequest
+	if err := decodeOptionalJSON(c, &in); err != nil {
+		s.writeError(c, err)
+		return
+	}
 	var d []herald.ErrorDetail
 	if len(w.Events) == 0 {
 		d = append(d, herald.ErrorDetail{Field: "events", Message: "a webhook needs at least one event to be active"})
@@ -589,24 +639,71 @@ func (s *Server) activateWebhook(c *gin.Context, w *herald.Webhook) {
 	if msg := s.checkURL(w.URL); msg != "" {
 		d = append(d, herald.ErrorDetail{Field: "url", Message: msg})
 	}
+	if in.RecoverSince != nil && in.RecoverSince.After(time.Now()) {
+		d = append(d, herald.ErrorDetail{Field: "recover_since", Message: "must not be in the future"})
+	}
 	if len(d) > 0 {
 		s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "the webhook cannot be activated", Details: d})
 		return
 	}
-	s.setStatus(c, w, herald.WebhookActive)
+	ctx := c.Request.Context()
+	now, before, err := s.Store.SetWebhookStatus(ctx, w.ID, herald.WebhookActive)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	out := activatedWebhook{Webhook: now}
+	if before.Status != herald.WebhookDisabled && in.RecoverSince == nil {
+		c.PureJSON(http.StatusOK, out)
+		return
+	}
+	rec := &recovery{DisabledAt: before.DisabledAt, DisabledReason: before.DisabledReason, FailingSince: before.FailingSince}
+	var oldestHeld *time.Time
+	if rec.Held, oldestHeld, err = s.Store.HeldDeliveries(ctx, w.ID); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if in.RecoverSince != nil {
+		// Every held delivery is recovered: one created before recover_since was still pending
+		// (retrying) when the disable held it.
+		since := *in.RecoverSince
+		if oldestHeld != nil && oldestHeld.Before(since) {
+			since = *oldestHeld
+		}
+		if rec.Replay, err = s.startReplay(c, now, &since, nil, recoveryStatuses); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	} else {
+		since := before.FailingSince
+		if since == nil {
+			since = before.DisabledAt
+		}
+		rec.Hint = "to resend what the endpoint missed, activate with {\"recover_since\": \"<time>\"} or " +
+			"POST /api/v1/webhooks/" + w.ID + "/replay {\"status\": [\"held\", \"failed\"], \"since\": \"<time>\"}"
+		if since != nil {
+			rec.Hint += "; it has been failing since " + since.UTC().Format(time.RFC3339)
+		}
+	}
+	out.Recovery = rec
+	c.PureJSON(http.StatusOK, out)
 }
 
 func (s *Server) deactivateWebhook(c *gin.Context, w *herald.Webhook) {
-	s.setStatus(c, w, herald.WebhookInactive)
-}
-
-func (s *Server) setStatus(c *gin.Context, w *herald.Webhook, status string) {
-	w, err := s.Store.SetWebhookStatus(c.Request.Context(), w.ID, status)
+	w, _, err := s.Store.SetWebhookStatus(c.Request.Context(), w.ID, herald.WebhookInactive)
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
 	c.PureJSON(http.StatusOK, w)
+}
+
+// disableAfterSeconds is the deployment's failing duration for webhooks that set none.
+func (s *Server) disableAfterSeconds() int {
+	if s.DisableAfter > 0 {
+		return int(s.DisableAfter / time.Second)
+	}
+	return int(DefaultDisableAfter / time.Second)
 }
 
 // rotatedWebhook is the answer of a rotation: the webhook with its new secret, shown once.

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/lib/pq"
-
-	"github.com/herald-webhooks/herald"
 )
 
 // DeliveryRef names a delivery and the event it carries (enough to find its workflow).
@@ -17,68 +15,59 @@ type DeliveryRef struct {
 	EventType string `db:"event_type"`
 }
 
-// disableSQL disables an active webhook and cancels its pending deliveries in one statement;
-// it returns the cancelled deliveries (none when the webhook was not active or not failing).
+// disableSQL disables an active webhook ($3: always; otherwise only when its auto-disable rule
+// holds: at least disable_after_failures consecutive failed attempts, and no success for
+// disable_after_seconds) and holds its pending deliveries but $4, in one statement. It returns the
+// held deliveries and, in each row, whether it disabled; no row when it did not.
 const disableSQL = `
 WITH hook AS (
-	UPDATE webhooks SET status = 'disabled', disabled_reason = $2, updated_at = now()
-	WHERE id = $1 AND status = 'active' AND deleted_at IS NULL AND ($3 OR
-		(disable_after_failures > 0 AND consecutive_failures >= disable_after_failures))
+	UPDATE webhooks SET status = 'disabled', disabled_at = now(), updated_at = now(),
+		disabled_reason = CASE WHEN $3 THEN $2 ELSE
+			'no successful attempt since ' || to_char(failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') ||
+			' (' || consecutive_failures || ' consecutive failed attempts)' END
+	WHERE id = $1 AND status = 'active' AND deleted_at IS NULL AND ($3 OR (
+		disable_after_failures > 0 AND consecutive_failures >= disable_after_failures AND failing_since IS NOT NULL
+		AND (disable_after_seconds = 0 OR failing_since <= now() - make_interval(secs => disable_after_seconds))))
 	RETURNING id
+), held AS (
+	UPDATE deliveries d SET status = 'held', next_attempt_at = NULL, updated_at = now()
+	FROM hook WHERE d.webhook_id = hook.id AND d.status = 'pending' AND d.id <> $4
+	RETURNING d.id, d.event_id
 )
-UPDATE deliveries d SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
-FROM hook WHERE d.webhook_id = hook.id AND d.status = 'pending' AND d.id <> $4
-RETURNING d.id, d.event_id, '' AS event_type`
+SELECT hook.id AS webhook_id, held.id, held.event_id FROM hook LEFT JOIN held ON true`
 
-// DisableIfFailing disables the webhook when its consecutive failures reached its limit, and
-// cancels its other pending deliveries. disabled reports whether this call disabled it.
-func (s *Store) DisableIfFailing(ctx context.Context, webhookID, exceptDelivery string) (disabled bool, cancelled []DeliveryRef, err error) {
-	var w struct {
-		Failures int `db:"consecutive_failures"`
-		Limit    int `db:"disable_after_failures"`
-	}
-	if err := s.db.GetContext(ctx, &w, `SELECT consecutive_failures, disable_after_failures FROM webhooks
-		WHERE id = $1`, webhookID); err != nil {
-		return false, nil, notFound(err, "webhook")
-	}
-	if w.Limit <= 0 || w.Failures < w.Limit {
-		return false, nil, nil
-	}
-	reason := fmt.Sprintf("disabled after %d consecutive failed attempts", w.Failures)
-	return s.disable(ctx, webhookID, exceptDelivery, reason, false)
+// DisableIfFailing disables the webhook when its auto-disable rule holds (see disableSQL) and
+// holds its other pending deliveries. The delivery whose failed attempt disabled it
+// (exceptDelivery) ends failed, as its workflow records; every other delivery the disable
+// stops ends held, and a replay of held and failed deliveries recovers them all. disabled
+// reports whether this call disabled it; held lists the deliveries it held, whose workflows
+// may still be waiting for a retry.
+func (s *Store) DisableIfFailing(ctx context.Context, webhookID, exceptDelivery string) (disabled bool, held []DeliveryRef, err error) {
+	return s.disable(ctx, webhookID, exceptDelivery, "", false)
 }
 
 // DisableWebhook disables an active webhook with a reason (e.g. the endpoint answered 410 Gone)
-// and cancels its pending deliveries.
-func (s *Store) DisableWebhook(ctx context.Context, webhookID, exceptDelivery, reason string) (disabled bool, cancelled []DeliveryRef, err error) {
+// and holds its other pending deliveries.
+func (s *Store) DisableWebhook(ctx context.Context, webhookID, exceptDelivery, reason string) (disabled bool, held []DeliveryRef, err error) {
 	return s.disable(ctx, webhookID, exceptDelivery, reason, true)
 }
 
-// disable cancels the webhook's pending deliveries but exceptDelivery (the one whose failure
-// disables it, which ends failed).
 func (s *Store) disable(ctx context.Context, webhookID, exceptDelivery, reason string, always bool) (bool, []DeliveryRef, error) {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
+	var rows []struct {
+		WebhookID string  `db:"webhook_id"`
+		ID        *string `db:"id"`
+		EventID   *string `db:"event_id"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, disableSQL, webhookID, reason, always, exceptDelivery); err != nil {
 		return false, nil, fmt.Errorf("disable webhook: %w", err)
 	}
-	defer tx.Rollback()
-	var active bool
-	if err := tx.GetContext(ctx, &active, `SELECT status = 'active' AND deleted_at IS NULL FROM webhooks
-		WHERE id = $1 FOR UPDATE`, webhookID); err != nil {
-		return false, nil, notFound(err, "webhook")
+	held := []DeliveryRef{}
+	for _, r := range rows {
+		if r.ID != nil {
+			held = append(held, DeliveryRef{ID: *r.ID, EventID: *r.EventID})
+		}
 	}
-	if !active {
-		return false, nil, nil
-	}
-	refs := []DeliveryRef{}
-	if err := tx.SelectContext(ctx, &refs, disableSQL, webhookID, reason, always, exceptDelivery); err != nil {
-		return false, nil, fmt.Errorf("disable webhook: %w", err)
-	}
-	var status string
-	if err := tx.GetContext(ctx, &status, `SELECT status FROM webhooks WHERE id = $1`, webhookID); err != nil {
-		return false, nil, fmt.Errorf("disable webhook: %w", err)
-	}
-	return status == herald.WebhookDisabled, refs, tx.Commit()
+	return len(rows) > 0, held, nil
 }
 
 // FinishManual sets the status of a delivery after a failed manual run: failed, unless an
@@ -131,4 +120,18 @@ func (s *Store) ReplayPage(ctx context.Context, r *Replay, after string, limit i
 		return nil, fmt.Errorf("list replay deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// HeldDeliveries counts a webhook's held deliveries (what a disable stopped or kept from it)
+// and says when the oldest of them was created (nil when none).
+func (s *Store) HeldDeliveries(ctx context.Context, webhookID string) (n int, oldest *time.Time, err error) {
+	var row struct {
+		N      int        `db:"n"`
+		Oldest *time.Time `db:"oldest"`
+	}
+	if err := s.db.GetContext(ctx, &row, `SELECT count(*) AS n, min(created_at) AS oldest FROM deliveries
+		WHERE webhook_id = $1 AND status = 'held'`, webhookID); err != nil {
+		return 0, nil, fmt.Errorf("count held deliveries: %w", err)
+	}
+	return row.N, row.Oldest, nil
 }

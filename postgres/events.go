@@ -54,10 +54,11 @@ func (s *Store) Event(ctx context.Context, id string) (*herald.Event, error) {
 // matchingWebhooksSQL is SPEC section 5: an event for a user goes to the user's personal
 // webhooks and to the webhooks of every organization the user belongs to (or, when the event
 // names an organization, to that organization's only); an event for an organization goes to
-// that organization's webhooks. A webhook matches when it lists the type or "*".
+// that organization's webhooks. A webhook matches when it lists the type or "*". Disabled
+// webhooks match too: their deliveries are recorded held, so that nothing is lost to a disable.
 const matchingWebhooksSQL = `
 SELECT ` + webhookColumns + ` FROM webhooks w
-WHERE w.status = 'active' AND w.deleted_at IS NULL
+WHERE w.status IN ('active', 'disabled') AND w.deleted_at IS NULL
   AND (w.events @> ARRAY[$1]::text[] OR w.events @> ARRAY['*']::text[])
   AND (
         ($2 <> '' AND w.user_id = $2)
@@ -66,7 +67,7 @@ WHERE w.status = 'active' AND w.deleted_at IS NULL
   )
 ORDER BY w.created_at, w.id`
 
-// MatchingWebhooks returns the active webhooks that receive the event (without secrets).
+// MatchingWebhooks returns the active and disabled webhooks that receive the event (without secrets).
 func (s *Store) MatchingWebhooks(ctx context.Context, ev *herald.Event) ([]*herald.Webhook, error) {
 	var rows []webhookRow
 	if err := s.db.SelectContext(ctx, &rows, matchingWebhooksSQL, ev.Type, ev.UserID, ev.OrganizationID); err != nil {
@@ -91,10 +92,12 @@ type NewDelivery struct {
 	WebhookID string
 	Body      []byte
 	Test      bool // a test send's delivery: kept out of replays and stats
+	Held      bool // for a disabled webhook: created held, not pending (nothing sends it until a replay)
 }
 
 const insertDeliverySQL = `
-INSERT INTO deliveries (id, event_id, webhook_id, status, body, test) VALUES ($1, $2, $3, 'pending', $4, $5)
+INSERT INTO deliveries (id, event_id, webhook_id, status, body, test)
+VALUES ($1, $2, $3, CASE WHEN $6 THEN 'held' ELSE 'pending' END, $4, $5)
 ON CONFLICT (event_id, webhook_id) DO NOTHING`
 
 // CreateDeliveries inserts the deliveries that do not exist yet (one per event and webhook)
@@ -106,7 +109,7 @@ func (s *Store) CreateDeliveries(ctx context.Context, eventID string, ds []NewDe
 	}
 	defer tx.Rollback()
 	for _, d := range ds {
-		if _, err := tx.ExecContext(ctx, insertDeliverySQL, d.ID, d.EventID, d.WebhookID, d.Body, d.Test); err != nil {
+		if _, err := tx.ExecContext(ctx, insertDeliverySQL, d.ID, d.EventID, d.WebhookID, d.Body, d.Test, d.Held); err != nil {
 			return nil, fmt.Errorf("insert delivery: %w", err)
 		}
 	}
@@ -186,7 +189,7 @@ type AttemptRecord struct {
 }
 
 // recordAttemptSQL bumps the delivery's attempt count and status, logs the attempt under the
-// new number and updates the webhook's failure counter, in one statement (one round trip, one
+// new number and updates the webhook's failure streak (counter and start), in one statement (one round trip, one
 // commit). A success writes the webhook row only when its counter is not already 0, so that
 // the deliveries of one busy webhook do not all queue on that row's lock.
 const recordAttemptSQL = `
@@ -201,8 +204,10 @@ WITH d AS (
 		request_headers, response_body)
 	SELECT $1, d.attempts, $5::text, $6::timestamptz, $7::bigint, $2::integer, $8::text, $9::text, $10::jsonb, $11::text FROM d
 ), counted AS (
-	UPDATE webhooks w SET consecutive_failures = CASE WHEN $3 THEN 0 ELSE w.consecutive_failures + 1 END
-	FROM d WHERE w.id = d.webhook_id AND $12::boolean AND (NOT $3::boolean OR w.consecutive_failures <> 0)
+	UPDATE webhooks w SET consecutive_failures = CASE WHEN $3 THEN 0 ELSE w.consecutive_failures + 1 END,
+		failing_since = CASE WHEN $3 THEN NULL ELSE COALESCE(w.failing_since, $6::timestamptz) END
+	FROM d WHERE w.id = d.webhook_id AND $12::boolean
+		AND (NOT $3::boolean OR w.consecutive_failures <> 0 OR w.failing_since IS NOT NULL)
 )
 SELECT attempts FROM d`
 

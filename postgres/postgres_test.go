@@ -101,6 +101,8 @@ func TestMigrate(t *testing.T) {
 	})
 }
 
+// TestMatchingWebhooks: SPEC section 5's fan-out. Disabled webhooks match too (their
+// deliveries are recorded held, issue 12); inactive ones do not.
 func TestMatchingWebhooks(t *testing.T) {
 	ctx := context.Background()
 	st := mustOpenDB(t)
@@ -148,9 +150,9 @@ func TestMatchingWebhooks(t *testing.T) {
 		want      []string
 	}{
 		{"a user's event goes to the user's webhooks and to those of every organization the user belongs to",
-			"u_1", "", []string{"orga_summary", "orgb_all", "u1_all", "u1_summary"}},
+			"u_1", "", []string{"orga_summary", "orgb_all", "orgb_disabled", "u1_all", "u1_summary"}},
 		{"a user's event that names one organization goes to the user's and that organization's webhooks",
-			"u_1", "org_b", []string{"orgb_all", "u1_all", "u1_summary"}},
+			"u_1", "org_b", []string{"orgb_all", "orgb_disabled", "u1_all", "u1_summary"}},
 		{"an organization's event goes to that organization's webhooks only", "", "org_a", []string{"orga_summary"}},
 		{"an event of a user in no organization goes to that user's webhooks only", "u_2", "", []string{"u2_all"}},
 		{"an organization nobody subscribed gets nothing of another's", "", "org_c", []string{"orgc_all"}},

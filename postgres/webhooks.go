@@ -49,14 +49,18 @@ type webhookRow struct {
 	SecretPrefix         string         `db:"secret_prefix"`
 	SecretHint           string         `db:"secret_hint"`
 	DisableAfterFailures int            `db:"disable_after_failures"`
+	DisableAfterSeconds  int            `db:"disable_after_seconds"`
 	ConsecutiveFailures  int            `db:"consecutive_failures"`
+	FailingSince         *time.Time     `db:"failing_since"`
+	DisabledAt           *time.Time     `db:"disabled_at"`
 	CreatedAt            time.Time      `db:"created_at"`
 	UpdatedAt            time.Time      `db:"updated_at"`
 }
 
 const webhookColumns = `id, user_id, organization_id, name, description, url, events, status, disabled_reason,
 	headers, event_header, timeout_seconds, format, retry, signing, secret_prefix, secret_hint,
-	disable_after_failures, consecutive_failures, created_at, updated_at`
+	disable_after_failures, disable_after_seconds, consecutive_failures, failing_since, disabled_at,
+	created_at, updated_at`
 
 // webhook converts the row. Rows never carry secrets: those are in webhook_secrets, sealed.
 func (r *webhookRow) webhook() (*herald.Webhook, error) {
@@ -65,7 +69,8 @@ func (r *webhookRow) webhook() (*herald.Webhook, error) {
 		Status: r.Status, DisabledReason: r.DisabledReason, EventHeader: r.EventHeader,
 		TimeoutSeconds: r.TimeoutSeconds, Format: r.Format, SecretPrefix: r.SecretPrefix,
 		SecretHint: r.SecretHint, DisableAfterFailures: r.DisableAfterFailures,
-		ConsecutiveFailures: r.ConsecutiveFailures, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		DisableAfterSeconds: r.DisableAfterSeconds, ConsecutiveFailures: r.ConsecutiveFailures,
+		FailingSince: r.FailingSince, DisabledAt: r.DisabledAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 	if r.UserID != nil {
 		w.UserID = *r.UserID
@@ -127,8 +132,9 @@ func webhookJSON(w *herald.Webhook) (headers, retry, sign []byte, err error) {
 
 const insertWebhookSQL = `
 INSERT INTO webhooks (id, user_id, organization_id, name, description, url, events, status, headers,
-	event_header, timeout_seconds, format, retry, signing, secret_prefix, secret_hint, disable_after_failures)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+	event_header, timeout_seconds, format, retry, signing, secret_prefix, secret_hint, disable_after_failures,
+	disable_after_seconds)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 RETURNING created_at, updated_at`
 
 const insertSecretSQL = `INSERT INTO webhook_secrets (webhook_id, sealed) VALUES ($1, $2)`
@@ -152,6 +158,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook, secret str
 	err = tx.QueryRowxContext(ctx, insertWebhookSQL, w.ID, nullString(w.UserID), nullString(w.OrganizationID),
 		w.Name, w.Description, w.URL, pq.StringArray(w.Events), w.Status, headers, w.EventHeader,
 		w.TimeoutSeconds, w.Format, retry, sign, w.SecretPrefix, w.SecretHint, w.DisableAfterFailures,
+		w.DisableAfterSeconds,
 	).Scan(&w.CreatedAt, &w.UpdatedAt)
 	if err != nil {
 		if isForeignKeyViolation(err) {
@@ -168,9 +175,12 @@ func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook, secret str
 const updateWebhookSQL = `
 UPDATE webhooks SET name = $2, description = $3, url = $4, events = $5, headers = $6, event_header = $7,
 	timeout_seconds = $8, format = $9, retry = $10, signing = $11, secret_prefix = $12, disable_after_failures = $13,
+	disable_after_seconds = $16,
 	status = CASE WHEN $14 THEN $15 ELSE status END,
 	disabled_reason = CASE WHEN $14 THEN '' ELSE disabled_reason END,
+	disabled_at = CASE WHEN $14 THEN NULL ELSE disabled_at END,
 	consecutive_failures = CASE WHEN $14 AND $15 = 'active' THEN 0 ELSE consecutive_failures END,
+	failing_since = CASE WHEN $14 AND $15 = 'active' THEN NULL ELSE failing_since END,
 	updated_at = now()
 WHERE id = $1 AND deleted_at IS NULL
 RETURNING ` + webhookColumns
@@ -187,7 +197,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *herald.Webhook, setStatus 
 	var r webhookRow
 	err = s.db.GetContext(ctx, &r, updateWebhookSQL, w.ID, w.Name, w.Description, w.URL, pq.StringArray(w.Events),
 		headers, w.EventHeader, w.TimeoutSeconds, w.Format, retry, sign, w.SecretPrefix, w.DisableAfterFailures,
-		setStatus, w.Status)
+		setStatus, w.Status, w.DisableAfterSeconds)
 	if err != nil {
 		return nil, notFound(err, "webhook")
 	}
@@ -238,17 +248,34 @@ func (s *Store) Webhook(ctx context.Context, id string) (*herald.Webhook, error)
 	return r.webhook()
 }
 
-// SetWebhookStatus sets a webhook active or inactive. Both clear a disabled reason; activation
-// also resets the consecutive failure counter, so a webhook disabled for failures starts over.
-func (s *Store) SetWebhookStatus(ctx context.Context, id, status string) (*herald.Webhook, error) {
-	var r webhookRow
-	err := s.db.GetContext(ctx, &r, `UPDATE webhooks SET status = $2, disabled_reason = '',
-		consecutive_failures = CASE WHEN $2 = 'active' THEN 0 ELSE consecutive_failures END, updated_at = now()
-		WHERE id = $1 AND deleted_at IS NULL RETURNING `+webhookColumns, id, status)
+// SetWebhookStatus sets a webhook active or inactive and returns it with the webhook as it was
+// before (for what an activation recovers). Both clear a disabled reason and time; activation
+// also resets the failure streak, so a webhook disabled for failures starts over.
+func (s *Store) SetWebhookStatus(ctx context.Context, id, status string) (now, before *herald.Webhook, err error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return nil, notFound(err, "webhook")
+		return nil, nil, fmt.Errorf("set webhook status: %w", err)
 	}
-	return r.webhook()
+	defer tx.Rollback()
+	var old, r webhookRow
+	if err := tx.GetContext(ctx, &old, `SELECT `+webhookColumns+` FROM webhooks WHERE id = $1 AND deleted_at IS NULL
+		FOR UPDATE`, id); err != nil {
+		return nil, nil, notFound(err, "webhook")
+	}
+	if err := tx.GetContext(ctx, &r, `UPDATE webhooks SET status = $2, disabled_reason = '', disabled_at = NULL,
+		consecutive_failures = CASE WHEN $2 = 'active' THEN 0 ELSE consecutive_failures END,
+		failing_since = CASE WHEN $2 = 'active' THEN NULL ELSE failing_since END, updated_at = now()
+		WHERE id = $1 RETURNING `+webhookColumns, id, status); err != nil {
+		return nil, nil, fmt.Errorf("set webhook status: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, nil, fmt.Errorf("set webhook status: %w", err)
+	}
+	if before, err = old.webhook(); err != nil {
+		return nil, nil, err
+	}
+	now, err = r.webhook()
+	return now, before, err
 }
 
 // CancelledDelivery is a pending delivery that a webhook's deletion cancelled.

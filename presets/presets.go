@@ -5,7 +5,9 @@
 // Each preset is derived from the product's published webhook documentation (kept in the
 // project's shared seeds); the comment above each one cites what it follows and what it had to
 // choose where the documentation is silent. Where a document is silent Herald's defaults apply:
-// a 30 s timeout, the whsec_ secret prefix and auto-disable after 15 consecutive failures.
+// a 30 s timeout, the whsec_ secret prefix and auto-disable after 15 consecutive failed attempts
+// spread over at least the deployment's failing duration (a day by default): a count alone is a
+// rate, and at 20 events/s 15 attempts fail in under a second.
 package presets
 
 import (
@@ -34,10 +36,15 @@ type Preset struct {
 	Headers              map[string]string `json:"headers,omitempty"`
 	SecretPrefix         string            `json:"secret_prefix"`
 	DisableAfterFailures int               `json:"disable_after_failures"`
+	// DisableAfterSeconds is how long a webhook must fail continuously before it is disabled;
+	// nil takes the deployment's default (HERALD_DISABLE_AFTER), 0 lets the count alone decide
+	// (a product that documents a count-only rule).
+	DisableAfterSeconds *int `json:"disable_after_seconds,omitempty"`
 }
 
 // Apply overwrites w's delivery settings (signing, retry, timeout, event header, format, secret
-// prefix, auto-disable threshold) with the preset's. Apply it before the fields a request sets
+// prefix, auto-disable rule) with the preset's; a preset without its own failing duration leaves
+// w's. Apply it before the fields a request sets
 // explicitly, so that those override the preset. The secret itself is not touched: generate it
 // after Apply so that it carries the preset's prefix.
 func (p Preset) Apply(w *herald.Webhook) {
@@ -49,6 +56,9 @@ func (p Preset) Apply(w *herald.Webhook) {
 	w.SecretPrefix = p.SecretPrefix
 	w.DisableAfterFailures = p.DisableAfterFailures
 	w.Headers = p.WithHeaders(w.Headers)
+	if p.DisableAfterSeconds != nil {
+		w.DisableAfterSeconds = *p.DisableAfterSeconds
+	}
 }
 
 // WithHeaders returns own completed with the preset's headers that own does not set (header
@@ -180,6 +190,6 @@ var all = []Preset{
 		Signing:        hmacBody("X-Webhook-Signature"),
 		Retry:          herald.RetryPolicy{MaxAttempts: 6, InitialIntervalSeconds: 2, BackoffCoefficient: 2, MaxIntervalSeconds: 32},
 		TimeoutSeconds: 5, Format: herald.FormatEnvelope,
-		SecretPrefix: "wsec_", DisableAfterFailures: 15,
+		SecretPrefix: "wsec_", DisableAfterFailures: 15, DisableAfterSeconds: new(int),
 	},
 }

@@ -28,6 +28,8 @@ type config struct {
 	Namespace       string
 	AdminKey        string
 	UserAgent       string
+	// DisableAfter is the deployment's failing duration before auto-disable (api.Server.DisableAfter).
+	DisableAfter time.Duration
 	// SecretKey is the base64 of the 32-byte key that encrypts webhook secrets at rest.
 	SecretKey string
 	// Which webhook destinations are allowed beyond public HTTPS (netguard.Policy).
@@ -47,6 +49,13 @@ func env(name, def string) string {
 
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
 		return v
 	}
 	return def
@@ -73,7 +82,12 @@ func (c *config) durationVar(fs *flag.FlagSet, p *time.Duration, name, envName s
 }
 
 // checkEnv reports the environment variables whose values the flags could not take.
-func (c *config) checkEnv() error { return c.envErr }
+func (c *config) checkEnv() error {
+	if c.envErr != nil {
+		return c.envErr
+	}
+	return c.check()
+}
 
 // positiveDuration is a flag.Value that takes a time.ParseDuration duration above zero.
 type positiveDuration struct{ p *time.Duration }
@@ -128,6 +142,9 @@ func (c *config) flags(fs *flag.FlagSet, dev bool) {
 	fs.StringVar(&c.APIAddr, "api-addr", env("HERALD_API_ADDR", "127.0.0.1:8080"), "API listen address (env HERALD_API_ADDR)")
 	secretVar(fs, &c.AdminKey, "admin-key", env("HERALD_ADMIN_KEY", ""), "admin API `key` to accept (env HERALD_ADMIN_KEY)", nil)
 	fs.StringVar(&c.UserAgent, "user-agent", env("HERALD_USER_AGENT", ""), "User-Agent of deliveries (env HERALD_USER_AGENT; default Herald-Webhook/<version>)")
+	fs.DurationVar(&c.DisableAfter, "disable-after", envDuration("HERALD_DISABLE_AFTER", 24*time.Hour),
+		"how long a webhook must fail continuously (no success, and at least its disable_after_failures attempts) "+
+			"before it is disabled, for webhooks that set no disable_after_seconds (env HERALD_DISABLE_AFTER)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("HERALD_METRICS_ADDR", ""), "worker: listen address of GET /metrics (env HERALD_METRICS_ADDR; off when empty; the API serves /metrics itself)")
 	secretVar(fs, &c.SecretKey, "secret-key", env("HERALD_SECRET_KEY", ""), "base64 of the 32-byte `key` that encrypts webhook secrets at rest (env HERALD_SECRET_KEY; dev keeps one in <data dir>/secret-key)", nil)
 	// dev allows http and loopback destinations, so webhooks can point at local receivers.
@@ -146,6 +163,14 @@ func (c *config) flags(fs *flag.FlagSet, dev bool) {
 		fs.IntVar(&c.TemporalPort, "temporal-port", envInt("HERALD_TEMPORAL_PORT", 7233), "embedded Temporal frontend port (env HERALD_TEMPORAL_PORT)")
 		fs.IntVar(&c.UIPort, "ui-port", envInt("HERALD_UI_PORT", 8233), "embedded Temporal Web UI port (env HERALD_UI_PORT)")
 	}
+}
+
+// check validates the values of the settings (checkEnv runs it after the environment's errors).
+func (c *config) check() error {
+	if c.DisableAfter < time.Second || c.DisableAfter > 30*24*time.Hour {
+		return fmt.Errorf("disable-after (HERALD_DISABLE_AFTER) must be between 1s and 720h, not %s", c.DisableAfter)
+	}
+	return nil
 }
 
 // external checks that a production command has its two services.

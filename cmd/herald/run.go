@@ -134,7 +134,8 @@ func newActivities(store *postgres.Store, tc client.Client, cfg config, logger *
 
 func newServer(store *postgres.Store, c client.Client, cfg config, logger *slog.Logger) *api.Server {
 	return &api.Server{Store: store, Temporal: c, Logger: logger, Publisher: &starter.Publisher{Store: store, Temporal: c},
-		URLPolicy: cfg.urlPolicy(), UserAgent: cfg.UserAgent, Timeouts: cfg.APITimeouts}
+		URLPolicy: cfg.urlPolicy(), UserAgent: cfg.UserAgent, Timeouts: cfg.APITimeouts,
+		DisableAfter: cfg.DisableAfter}
 }
 
 // loadCatalog adds the example catalog's event types that are missing; edits are kept.
