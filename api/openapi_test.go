@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -381,7 +382,13 @@ func TestAnswersMatchTheDocumentedShapes(t *testing.T) {
 	answer("Webhook", 200, "PUT", "/organization/org_1/webhooks/"+orgHook.ID, map[string]any{"url": r.URL + "/org",
 		"events": []string{"summary.completed"}, "preset": "convo"})
 	answer("Webhook", 200, "POST", "/webhooks/"+orgHook.ID+"/deactivate", nil)
-	answer("Webhook", 200, "POST", "/webhooks/"+orgHook.ID+"/activate", nil)
+	answer("ActivatedWebhook", 200, "POST", "/webhooks/"+orgHook.ID+"/activate", nil)
+	if _, err := e.store.DB().Exec(`UPDATE webhooks SET status = 'disabled', disabled_reason = 'shape',
+		disabled_at = now(), failing_since = now() - interval '1 hour' WHERE id = $1`, orgHook.ID); err != nil {
+		t.Fatal(err)
+	}
+	answer("ActivatedWebhook", 200, "POST", "/webhooks/"+orgHook.ID+"/activate",
+		map[string]any{"recover_since": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)})
 	answer("WebhookWithSecret", 200, "POST", "/webhooks/"+orgHook.ID+"/rotate-secret", map[string]any{"grace_seconds": 60})
 	answer("WebhookWithSecret", 200, "POST", "/webhooks/"+orgHook.ID+"/rotate-secret", nil)
 	answer("TestResult", 200, "POST", "/organization/org_1/webhooks/"+orgHook.ID+"/test", nil)
