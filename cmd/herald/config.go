@@ -54,13 +54,6 @@ func envInt(name string, def int) int {
 	return def
 }
 
-func envDuration(name string, def time.Duration) time.Duration {
-	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return v
-	}
-	return def
-}
-
 func envBool(name string, def bool) bool {
 	if v, err := strconv.ParseBool(os.Getenv(name)); err == nil {
 		return v
@@ -81,7 +74,8 @@ func (c *config) durationVar(fs *flag.FlagSet, p *time.Duration, name, envName s
 	}
 }
 
-// checkEnv reports the environment variables whose values the flags could not take.
+// checkEnv reports the environment variables whose values the flags could not take, then the
+// values check refuses.
 func (c *config) checkEnv() error {
 	if c.envErr != nil {
 		return c.envErr
@@ -142,7 +136,7 @@ func (c *config) flags(fs *flag.FlagSet, dev bool) {
 	fs.StringVar(&c.APIAddr, "api-addr", env("HERALD_API_ADDR", "127.0.0.1:8080"), "API listen address (env HERALD_API_ADDR)")
 	secretVar(fs, &c.AdminKey, "admin-key", env("HERALD_ADMIN_KEY", ""), "admin API `key` to accept (env HERALD_ADMIN_KEY)", nil)
 	fs.StringVar(&c.UserAgent, "user-agent", env("HERALD_USER_AGENT", ""), "User-Agent of deliveries (env HERALD_USER_AGENT; default Herald-Webhook/<version>)")
-	fs.DurationVar(&c.DisableAfter, "disable-after", envDuration("HERALD_DISABLE_AFTER", 24*time.Hour),
+	c.durationVar(fs, &c.DisableAfter, "disable-after", "HERALD_DISABLE_AFTER", api.DefaultDisableAfter,
 		"how long a webhook must fail continuously (no success, and at least its disable_after_failures attempts) "+
 			"before it is disabled, for webhooks that set no disable_after_seconds (env HERALD_DISABLE_AFTER)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("HERALD_METRICS_ADDR", ""), "worker: listen address of GET /metrics (env HERALD_METRICS_ADDR; off when empty; the API serves /metrics itself)")
