@@ -88,26 +88,34 @@ type Destination struct {
 	TimeoutSeconds int
 }
 
-// ResolveInput names the event to fan out.
+// ResolveInput names the event to fan out, and the page of its destinations to resolve.
 type ResolveInput struct {
 	EventID string
+	// After is the cursor: the Next of the previous page ("" for the first page).
+	After string
+	// Limit bounds the page; 0 resolves every destination at once (event workflows started
+	// before paged fan-out).
+	Limit int
 }
 
-// ResolveResult lists the event's destinations.
+// ResolveResult lists one page of the event's destinations.
 type ResolveResult struct {
 	EventType    string
 	Destinations []Destination
+	// Next is the cursor of the following page, "" when this page was the last one.
+	Next string
 }
 
-// Resolve finds the webhooks that receive the event (SPEC section 5), builds each delivery's
-// body once and creates the delivery rows; a re-run returns the same deliveries. A disabled
-// webhook's delivery is created held (no workflow sends it) so that a replay recovers it.
+// Resolve finds the webhooks that receive the event (SPEC section 5), a page at a time,
+// builds each delivery's body once and creates the delivery rows; a re-run of a page returns
+// the same deliveries. A disabled webhook's delivery is created held (no workflow sends it) so
+// that a replay recovers it.
 func (a *Activities) Resolve(ctx context.Context, in ResolveInput) (*ResolveResult, error) {
 	ev, err := a.Store.Event(ctx, in.EventID)
 	if err != nil {
 		return nil, classifyStoreError(err)
 	}
-	hooks, err := a.Store.MatchingWebhooks(ctx, ev)
+	hooks, err := a.Store.MatchingWebhooksPage(ctx, ev, in.After, in.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +141,9 @@ func (a *Activities) Resolve(ctx context.Context, in ResolveInput) (*ResolveResu
 		return nil, err
 	}
 	res := &ResolveResult{EventType: ev.Type}
+	if in.Limit > 0 && len(hooks) == in.Limit {
+		res.Next = hooks[len(hooks)-1].ID
+	}
 	for _, d := range ds {
 		w, ok := byID[d.WebhookID]
 		if !ok { // a delivery of an earlier run whose webhook no longer matches: it has its own workflow

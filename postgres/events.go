@@ -69,8 +69,26 @@ ORDER BY w.created_at, w.id`
 
 // MatchingWebhooks returns the active and disabled webhooks that receive the event (without secrets).
 func (s *Store) MatchingWebhooks(ctx context.Context, ev *herald.Event) ([]*herald.Webhook, error) {
+	return s.MatchingWebhooksPage(ctx, ev, "", 0)
+}
+
+// matchingPageSQL is one page of matchingWebhooksSQL, in the same order, after the webhook
+// named by $4 (from the start when empty), at most $5 rows (all when NULL).
+const matchingPageSQL = `
+SELECT m.* FROM (` + matchingWebhooksSQL + `) m
+WHERE $4 = '' OR (m.created_at, m.id) > (SELECT created_at, id FROM webhooks WHERE id = $4)
+ORDER BY m.created_at, m.id LIMIT $5`
+
+// MatchingWebhooksPage returns at most limit (all when 0) of the webhooks that receive the
+// event, those after the webhook id after in MatchingWebhooks' order: the event workflow
+// resolves a large fan-out page by page.
+func (s *Store) MatchingWebhooksPage(ctx context.Context, ev *herald.Event, after string, limit int) ([]*herald.Webhook, error) {
+	var lim *int
+	if limit > 0 {
+		lim = &limit
+	}
 	var rows []webhookRow
-	if err := s.db.SelectContext(ctx, &rows, matchingWebhooksSQL, ev.Type, ev.UserID, ev.OrganizationID); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, matchingPageSQL, ev.Type, ev.UserID, ev.OrganizationID, after, lim); err != nil {
 		return nil, fmt.Errorf("match webhooks: %w", err)
 	}
 	return webhooks(rows)

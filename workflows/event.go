@@ -12,9 +12,27 @@ import (
 	"github.com/herald-webhooks/herald/activities"
 )
 
-// EventWorkflow fans an event out: one delivery workflow per matching webhook.
+// Fan-out bounds. Temporal refuses more than 2,000 pending children per workflow run and warns
+// about payloads over 512 KB, so an event workflow resolves its destinations a page at a time,
+// starts each page's children as one wave and waits until they have started, and continues as
+// new, carrying only its cursor, before its pending children or its history grow large.
+const (
+	// DefaultWaveSize is the children one wave starts (one resolve page): ~140 KB of result.
+	DefaultWaveSize = 500
+	// wavesPerRun keeps a run's children (pending until they close) well under 2,000.
+	wavesPerRun = 2
+	// historyPerRun continues as new early should a run's history grow past this many events.
+	historyPerRun = 10_000
+)
+
+// pagedFanout is the change that made the event workflow page its fan-out; runs recorded
+// before it resolve every destination at once and replay so.
+const pagedFanout = "paged-fanout"
+
+// EventWorkflow fans an event out: one delivery workflow per matching webhook, in waves of at
+// most in.WaveSize children, continuing as new every few waves, so that fan-out is bounded by
+// nothing but time.
 func EventWorkflow(ctx workflow.Context, in EventInput) (*EventResult, error) {
-	var a *activities.Activities
 	// Resolving is a local activity: one marker in the history instead of three events and an
 	// activity task round trip. It is idempotent, so a re-run after a worker crash is harmless.
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
@@ -25,19 +43,71 @@ func EventWorkflow(ctx workflow.Context, in EventInput) (*EventResult, error) {
 			NonRetryableErrorTypes: []string{activities.ErrNotFound},
 		},
 	})
+	if workflow.GetVersion(ctx, pagedFanout, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return fanOutAtOnce(ctx, lctx, in)
+	}
+	var a *activities.Activities
+	wave := in.WaveSize
+	if wave <= 0 {
+		wave = DefaultWaveSize
+	}
+	out := &EventResult{Started: in.Started}
+	for waves := 1; ; waves++ {
+		var res activities.ResolveResult
+		if err := workflow.ExecuteLocalActivity(lctx, a.Resolve, activities.ResolveInput{
+			EventID: in.EventID, After: in.After, Limit: wave,
+		}).Get(ctx, &res); err != nil {
+			return nil, err
+		}
+		n, err := startDeliveries(ctx, in.EventID, &res)
+		if err != nil {
+			return nil, err
+		}
+		out.Started += n
+		if res.Next == "" {
+			return out, nil
+		}
+		in.After = res.Next
+		if waves >= wavesPerRun || workflow.GetInfo(ctx).GetCurrentHistoryLength() >= historyPerRun {
+			in.Started = out.Started
+			return nil, workflow.NewContinueAsNewError(ctx, EventWorkflow, in)
+		}
+	}
+}
+
+// fanOutAtOnce is the event workflow before paged fan-out: every destination in one resolve
+// and one wave. Kept, unchanged, for the runs that started with it.
+func fanOutAtOnce(ctx, lctx workflow.Context, in EventInput) (*EventResult, error) {
+	var a *activities.Activities
 	var res activities.ResolveResult
 	if err := workflow.ExecuteLocalActivity(lctx, a.Resolve, activities.ResolveInput{EventID: in.EventID}).Get(ctx, &res); err != nil {
 		return nil, err
 	}
-
 	out := &EventResult{}
+	for _, d := range res.Destinations {
+		if d.Status == herald.DeliveryPending {
+			out.DeliveryIDs = append(out.DeliveryIDs, d.DeliveryID)
+		}
+	}
+	n, err := startDeliveries(ctx, in.EventID, &res)
+	out.Started = n
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// startDeliveries starts one delivery workflow per pending destination of a resolved page and
+// waits until each has started (not until it ends: the children are abandoned on close). It
+// returns how many it started.
+func startDeliveries(ctx workflow.Context, eventID string, res *activities.ResolveResult) (int, error) {
 	var pending []workflow.ChildWorkflowFuture
 	for _, d := range res.Destinations {
 		if d.Status != herald.DeliveryPending {
 			continue
 		}
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID:            DeliveryWorkflowID(in.EventID, d.WebhookID),
+			WorkflowID:            DeliveryWorkflowID(eventID, d.WebhookID),
 			TaskQueue:             workflow.GetInfo(ctx).TaskQueueName,
 			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -45,21 +115,19 @@ func EventWorkflow(ctx workflow.Context, in EventInput) (*EventResult, error) {
 			TypedSearchAttributes: DeliveryAttributes(res.EventType, d.WebhookID, d.Owner),
 		})
 		f := workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflow, DeliveryInput{
-			DeliveryID: d.DeliveryID, EventID: in.EventID, WebhookID: d.WebhookID,
+			DeliveryID: d.DeliveryID, EventID: eventID, WebhookID: d.WebhookID,
 			TimeoutSeconds: d.TimeoutSeconds, Retry: RetryPolicy(d.Retry), EventType: res.EventType, Host: d.Host,
 		})
 		pending = append(pending, f)
-		out.DeliveryIDs = append(out.DeliveryIDs, d.DeliveryID)
 	}
-	// Wait for each child to start (not to finish): the children are abandoned on close.
 	for _, f := range pending {
 		if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 			var started *temporal.ChildWorkflowExecutionAlreadyStartedError
 			if errors.As(err, &started) {
 				continue // an earlier run of this event workflow already started it
 			}
-			return nil, err
+			return 0, err
 		}
 	}
-	return out, nil
+	return len(pending), nil
 }

@@ -1,10 +1,12 @@
 // Package workflows holds Herald's Temporal workflows and the one place that names their task
 // queue, IDs, inputs and search attributes, so that API, starter and worker agree.
 //
-// An event workflow (ID "event/<event id>") resolves the event's destinations with one local
-// activity and starts one delivery workflow per webhook (ID "delivery/<event id>/<webhook id>")
-// with the ABANDON parent-close policy: it waits until each child has started, not until it
-// ends, so a destination that retries for a day keeps only its own workflow open. A delivery
+// An event workflow (ID "event/<event id>") resolves the event's destinations a page at a time
+// with a local activity and starts one delivery workflow per webhook (ID
+// "delivery/<event id>/<webhook id>") with the ABANDON parent-close policy, one page per wave:
+// it waits until each child has started, not until it ends, so a destination that retries for a
+// day keeps only its own workflow open. Every two waves it continues as new with the cursor, so
+// that no run exceeds Temporal's 2,000 pending children or grows a large history. A delivery
 // workflow makes its first attempt as a local activity and any further ones as an activity
 // under a retry policy built from the webhook's settings, then records the final status. A
 // redelivery ("redeliver/<delivery id>/<run>") is a delivery workflow with trigger manual; a
@@ -74,14 +76,22 @@ var SearchAttributes = map[string]enumspb.IndexedValueType{
 	AttrDeliveryStatus.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 }
 
-// EventInput starts an event workflow.
+// EventInput starts (or continues) an event workflow.
 type EventInput struct {
 	EventID string
+	// WaveSize is the children started per wave (one resolve page); DefaultWaveSize when 0.
+	WaveSize int
+	// After is the resolve cursor a continued run starts from ("" at the start); Started the
+	// deliveries earlier runs started.
+	After   string
+	Started int
 }
 
-// EventResult lists the deliveries the event workflow started.
+// EventResult says how many delivery workflows the event workflow started (DeliveryIDs lists
+// them only for runs from before paged fan-out).
 type EventResult struct {
-	DeliveryIDs []string
+	DeliveryIDs []string `json:",omitempty"`
+	Started     int
 }
 
 // DeliveryInput starts a delivery workflow.
