@@ -256,7 +256,20 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 	if manual {
 		trigger = herald.TriggerManual
 	}
-	out := a.send(ctx, t, trigger)
+	// The attempt is logged, in flight, just before its request goes out, so that a worker
+	// that stops before the answer leaves it in the log.
+	var number int
+	out := a.sendAfter(ctx, t, trigger, func(headers []byte, started time.Time) error {
+		beginCtx, cancel := context.WithTimeout(ctx, loadPatience)
+		defer cancel()
+		return a.whileUnreachable(beginCtx, func() (err error) {
+			number, err = a.Store.BeginAttempt(beginCtx, t.DeliveryID, trigger, started, headers)
+			return err
+		})
+	})
+	if out.NotSent != nil {
+		return nil, fmt.Errorf("log attempt: %w", out.NotSent)
+	}
 
 	attempt := in.AttemptOffset + int(activity.GetInfo(ctx).Attempt)
 	var next *time.Time
@@ -266,8 +279,8 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 		n := out.Attempt.StartedAt.Add(delay)
 		next = &n
 	}
-	// The request went out: keep trying to log it until the activity's deadline.
-	var number int
+	// The request went out: keep trying to log its outcome until the activity's deadline.
+	out.Attempt.Number = number // 0 when the attempt failed before its request: logged now
 	err = a.whileUnreachable(ctx, func() (err error) {
 		number, err = a.Store.RecordAttempt(ctx, t.DeliveryID, postgres.AttemptRecord{
 			Attempt: out.Attempt, RequestHeaders: out.RequestHeaders, Succeeded: out.OK, NextAttemptAt: next,
@@ -410,13 +423,24 @@ type Outcome struct {
 	OK             bool          // 2xx
 	Gone           bool          // 410
 	RetryAfter     time.Duration // the Retry-After of a 429 or 503, 0 when none
+	NotSent        error         // sendAfter's before failed: no request went out
 }
 
 // send signs the target's body for this moment and POSTs it, within the webhook's timeout.
-func (a *Activities) send(ctx context.Context, t *postgres.Target, trigger string) (out Outcome) {
+func (a *Activities) send(ctx context.Context, t *postgres.Target, trigger string) Outcome {
+	return a.sendAfter(ctx, t, trigger, nil)
+}
+
+// sendAfter is send that calls before, when not nil, with the request's recorded headers once
+// the request is built and just before it is sent; an error from before sends nothing.
+func (a *Activities) sendAfter(ctx context.Context, t *postgres.Target, trigger string, before func(headers []byte, started time.Time) error) (out Outcome) {
 	started := time.Now()
 	out = Outcome{Attempt: herald.Attempt{Trigger: trigger, StartedAt: started}}
-	defer func() { metrics.Attempt(trigger, out.OK, time.Since(started)) }()
+	defer func() {
+		if out.NotSent == nil {
+			metrics.Attempt(trigger, out.OK, time.Since(started))
+		}
+	}()
 	fail := func(kind string, err error) Outcome {
 		out.Attempt.DurationMS = time.Since(started).Milliseconds()
 		out.Attempt.ErrorKind = kind
@@ -467,6 +491,12 @@ func (a *Activities) send(ctx context.Context, t *postgres.Target, trigger strin
 		req.Header.Set(k, v)
 	}
 	out.RequestHeaders = recordedHeaders(cfg, req.Header)
+	if before != nil {
+		if err := before(out.RequestHeaders, started); err != nil {
+			out.NotSent = err
+			return out
+		}
+	}
 
 	resp, err := a.HTTP.Do(req)
 	if err != nil {

@@ -73,7 +73,8 @@ func (s *Store) disable(ctx context.Context, webhookID, exceptDelivery, reason s
 // FinishManual sets the status of a delivery after a failed manual run: failed, unless an
 // earlier attempt already delivered it.
 func (s *Store) FinishManual(ctx context.Context, deliveryID string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = now()
+	_, err := s.db.ExecContext(ctx, `WITH interrupted AS (`+interruptSQL+`)
+		UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = now()
 		WHERE id = $1 AND status <> 'succeeded'`, deliveryID)
 	if err != nil {
 		return fmt.Errorf("finish delivery: %w", err)

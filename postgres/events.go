@@ -198,6 +198,17 @@ func (s *Store) DeliveryTarget(ctx context.Context, deliveryID string) (*Target,
 	return &t, nil
 }
 
+// Error kinds of attempts whose outcome is not (yet) known.
+const (
+	// AttemptInFlight is an attempt whose request may be on its way: BeginAttempt logged it
+	// just before sending and RecordAttempt has not completed it yet.
+	AttemptInFlight = "in_flight"
+	// AttemptInterrupted is an attempt that was in flight when its worker stopped (a crash, a
+	// cancelled activity): a later attempt began or the delivery finished without its outcome.
+	// The endpoint may or may not have received it.
+	AttemptInterrupted = "interrupted"
+)
+
 // AttemptRecord is one finished attempt to record.
 type AttemptRecord struct {
 	herald.Attempt
@@ -205,6 +216,62 @@ type AttemptRecord struct {
 	Succeeded      bool       // a 2xx answer: the delivery succeeded
 	NextAttemptAt  *time.Time // when the next automatic attempt is due, if any
 }
+
+// interruptSQL marks a delivery's in-flight attempts interrupted (a CTE of the statements that
+// begin another attempt or finish the delivery: at that point their outcome will not come).
+const interruptSQL = `UPDATE attempts SET error_kind = 'interrupted',
+		error = 'the attempt was interrupted (its worker stopped) before its outcome was recorded; the endpoint may have received it'
+	WHERE delivery_id = $1 AND error_kind = 'in_flight'`
+
+// beginAttemptSQL numbers a new attempt after the delivery's previous ones and logs it as in
+// flight, before its request is sent, in one statement.
+const beginAttemptSQL = `
+WITH d AS (
+	UPDATE deliveries SET attempts = attempts + 1, updated_at = now() WHERE id = $1 RETURNING attempts
+), interrupted AS (` + interruptSQL + `
+), logged AS (
+	INSERT INTO attempts (delivery_id, number, trigger, started_at, duration_ms, error_kind, request_headers)
+	SELECT $1, d.attempts, $2::text, $3::timestamptz, 0, 'in_flight', $4::jsonb FROM d
+)
+SELECT attempts FROM d`
+
+// BeginAttempt logs an attempt about to be sent, as in flight, and returns its number; pass
+// the number in the AttemptRecord that completes it. So the log holds every request Herald may
+// have made, even when the worker stops before the answer: a later attempt or the delivery's
+// end shows such an attempt as interrupted.
+func (s *Store) BeginAttempt(ctx context.Context, deliveryID, trigger string, startedAt time.Time, requestHeaders []byte) (int, error) {
+	if len(requestHeaders) == 0 {
+		requestHeaders = []byte("{}")
+	}
+	var number int
+	if err := s.db.QueryRowxContext(ctx, beginAttemptSQL, deliveryID, trigger, startedAt, requestHeaders).Scan(&number); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, notFound(err, "delivery")
+		}
+		return 0, fmt.Errorf("begin attempt: %w", err)
+	}
+	return number, nil
+}
+
+// completeAttemptSQL is recordAttemptSQL for an attempt BeginAttempt logged (number $13): it
+// fills in the outcome instead of inserting, and leaves the count alone.
+const completeAttemptSQL = `
+WITH d AS (
+	UPDATE deliveries SET last_status_code = $2,
+		status = CASE WHEN $3 THEN 'succeeded' ELSE status END,
+		next_attempt_at = CASE WHEN $3 THEN NULL ELSE $4::timestamptz END, updated_at = now()
+	WHERE id = $1
+	RETURNING $13::integer AS attempts, webhook_id
+), logged AS (
+	UPDATE attempts SET trigger = $5::text, started_at = $6::timestamptz, duration_ms = $7::bigint,
+		status_code = $2::integer, error_kind = $8::text, error = $9::text, request_headers = $10::jsonb,
+		response_body = $11::text
+	WHERE delivery_id = $1 AND number = $13
+), counted AS (
+	UPDATE webhooks w SET consecutive_failures = CASE WHEN $3 THEN 0 ELSE w.consecutive_failures + 1 END
+	FROM d WHERE w.id = d.webhook_id AND $12::boolean AND (NOT $3::boolean OR w.consecutive_failures <> 0)
+)
+SELECT attempts FROM d`
 
 // recordAttemptSQL bumps the delivery's attempt count and status, logs the attempt under the
 // new number and updates the webhook's failure streak (counter and start), in one statement (one round trip, one
@@ -231,16 +298,21 @@ SELECT attempts FROM d`
 
 // RecordAttempt logs an attempt, numbers it after the delivery's previous ones, updates the
 // delivery and the webhook's failure counter, all at once. It returns the number.
+// An attempt with a Number is one BeginAttempt logged: it is completed under that number.
 // Test attempts (trigger test) leave the failure counter alone.
 func (s *Store) RecordAttempt(ctx context.Context, deliveryID string, a AttemptRecord) (int, error) {
 	headers := a.RequestHeaders
 	if len(headers) == 0 {
 		headers = []byte("{}")
 	}
-	var number int
-	if err := s.db.QueryRowxContext(ctx, recordAttemptSQL, deliveryID, a.StatusCode, a.Succeeded, a.NextAttemptAt,
+	query, args := recordAttemptSQL, []any{deliveryID, a.StatusCode, a.Succeeded, a.NextAttemptAt,
 		a.Trigger, a.StartedAt, a.DurationMS, a.ErrorKind, a.Error, headers, a.ResponseBody,
-		a.Trigger != herald.TriggerTest).Scan(&number); err != nil {
+		a.Trigger != herald.TriggerTest}
+	if a.Number > 0 {
+		query, args = completeAttemptSQL, append(args, a.Number)
+	}
+	var number int
+	if err := s.db.QueryRowxContext(ctx, query, args...).Scan(&number); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, notFound(err, "delivery")
 		}
@@ -249,9 +321,11 @@ func (s *Store) RecordAttempt(ctx context.Context, deliveryID string, a AttemptR
 	return number, nil
 }
 
-// FinishDelivery sets the final status of a delivery that is still pending.
+// FinishDelivery sets the final status of a delivery that is still pending; an attempt still
+// in flight then will never complete, and shows as interrupted.
 func (s *Store) FinishDelivery(ctx context.Context, deliveryID, status string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET status = $2, next_attempt_at = NULL, updated_at = now()
+	_, err := s.db.ExecContext(ctx, `WITH interrupted AS (`+interruptSQL+`)
+		UPDATE deliveries SET status = $2, next_attempt_at = NULL, updated_at = now()
 		WHERE id = $1 AND status = 'pending'`, deliveryID, status)
 	if err != nil {
 		return fmt.Errorf("finish delivery: %w", err)
