@@ -236,7 +236,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 				return nil, err
 			}
 		}
-		return nil, temporal.NewNonRetryableApplicationError("webhook is deleted", ErrWebhookInactive, nil)
+		return nil, inactive("webhook is deleted")
 	case manual:
 	case t.DeliveryStatus != herald.DeliveryPending:
 		return &DeliverResult{Status: t.DeliveryStatus}, nil // finished elsewhere (a cancel): nothing to send
@@ -250,7 +250,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 		if err := a.Store.FinishDelivery(ctx, t.DeliveryID, status); err != nil {
 			return nil, err
 		}
-		return nil, temporal.NewNonRetryableApplicationError("webhook is "+t.WebhookStatus, ErrWebhookInactive, nil)
+		return nil, inactive("webhook is " + t.WebhookStatus)
 	}
 	trigger := herald.TriggerAuto
 	if manual {
@@ -306,18 +306,17 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 		a.disable(ctx, t, func() (bool, []postgres.DeliveryRef, error) {
 			return a.Store.DisableWebhook(ctx, t.WebhookID, t.DeliveryID, "the endpoint answered 410 Gone")
 		})
-		return nil, temporal.NewNonRetryableApplicationError("endpoint answered 410 Gone", ErrGone, nil, failed)
+		return nil, endpointFailure("endpoint answered 410 Gone", ErrGone, true, 0, failed)
 	}
 	log.Info("attempt failed", "error_kind", out.Attempt.ErrorKind)
 	if out.Attempt.ErrorKind == ErrorKindBlocked {
 		// The network policy refuses the address the URL resolves to: retrying cannot help.
-		return nil, temporal.NewNonRetryableApplicationError(out.Attempt.Error, ErrorKindBlocked, nil, failed)
+		return nil, endpointFailure(out.Attempt.Error, ErrorKindBlocked, true, 0, failed)
 	}
 	if a.disable(ctx, t, func() (bool, []postgres.DeliveryRef, error) {
 		return a.Store.DisableIfFailing(ctx, t.WebhookID, t.DeliveryID)
 	}) {
-		return nil, temporal.NewNonRetryableApplicationError("webhook disabled: failing for too long",
-			ErrDisabled, nil, failed)
+		return nil, endpointFailure("webhook disabled: failing for too long", ErrDisabled, true, 0, failed)
 	}
 	if next != nil && activity.IsActivity(ctx) && !activity.GetInfo(ctx).IsLocalActivity {
 		a.signalState(ctx, failed)
@@ -326,8 +325,25 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 	if out.Attempt.StatusCode != nil {
 		kind = ErrHTTPStatus
 	}
-	return nil, temporal.NewApplicationErrorWithOptions(out.Attempt.Error, kind, temporal.ApplicationErrorOptions{
-		NextRetryDelay: delay, Details: []any{failed},
+	return nil, endpointFailure(out.Attempt.Error, kind, false, delay, failed)
+}
+
+// inactive is the activity error of a delivery whose webhook was deleted or switched off while
+// it was pending: expected, hence benign like an endpoint failure.
+func inactive(msg string) error {
+	return temporal.NewApplicationErrorWithOptions(msg, ErrWebhookInactive, temporal.ApplicationErrorOptions{
+		NonRetryable: true, Category: temporal.ApplicationErrorCategoryBenign,
+	})
+}
+
+// endpointFailure is the activity error of an attempt the endpoint failed (an error status, a
+// network error, 410, a blocked address, the failure that disabled the webhook). Receivers fail
+// in normal operation, so the error is benign: the SDK logs it at debug level instead of
+// logging an ERROR on every attempt, and the attempt log and metrics say what happened.
+func endpointFailure(msg, kind string, nonRetryable bool, delay time.Duration, failed FailedAttempt) error {
+	return temporal.NewApplicationErrorWithOptions(msg, kind, temporal.ApplicationErrorOptions{
+		NonRetryable: nonRetryable, NextRetryDelay: delay, Details: []any{failed},
+		Category: temporal.ApplicationErrorCategoryBenign,
 	})
 }
 

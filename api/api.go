@@ -55,7 +55,7 @@ func (s *Server) engine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.observe(), s.recoverer(), s.limitBody())
+	r.Use(s.observe(), s.recoverer(), s.limitBody(), s.checkURLText())
 	r.NoRoute(func(c *gin.Context) { s.writeError(c, herald.Errorf(herald.ENotFound, "no such route")) })
 	r.NoMethod(func(c *gin.Context) {
 		s.writeError(c, herald.Errorf(herald.EMethodNotAllowed, "method not allowed on this route"))

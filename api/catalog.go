@@ -73,7 +73,7 @@ type eventTypeRequest struct {
 // must be valid data for it; otherwise nothing is stored.
 func (s *Server) putEventType(c *gin.Context) {
 	name := c.Param("name")
-	if err := validID("name", name); err != nil {
+	if err := herald.ValidateID("name", name); err != nil {
 		s.writeError(c, err)
 		return
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/starter"
 	"github.com/herald-webhooks/herald/workflows"
 )
 
@@ -73,7 +74,7 @@ func (s *Server) redeliver(c *gin.Context) {
 		Retry: workflows.RetryPolicy(w.Retry), Trigger: herald.TriggerManual, EventType: d.EventType, Host: hostOf(w.URL),
 	})
 	if err != nil {
-		s.writeError(c, temporalUnavailable(err))
+		s.writeError(c, starter.TemporalError(err))
 		return
 	}
 	c.PureJSON(http.StatusAccepted, gin.H{"delivery_id": d.ID, "workflow_id": id, "run_id": run.GetRunID(),
@@ -118,7 +119,7 @@ func (s *Server) cancelDelivery(c *gin.Context) {
 	err = s.Temporal.CancelWorkflow(ctx, workflows.DeliveryWorkflowID(d.EventID, d.WebhookID), "")
 	var notFound *serviceerror.NotFound
 	if err != nil && !errors.As(err, &notFound) {
-		s.writeError(c, temporalUnavailable(err))
+		s.writeError(c, starter.TemporalError(err))
 		return
 	}
 	if err := s.Store.FinishDelivery(ctx, d.ID, herald.DeliveryCancelled); err != nil {
@@ -181,7 +182,7 @@ func (s *Server) startReplay(c *gin.Context, w *herald.Webhook, since, until *ti
 		ID: id, TaskQueue: s.taskQueue(), StaticSummary: "replay of " + w.ID + " (" + hostOf(w.URL) + ")",
 		TypedSearchAttributes: workflows.WebhookAttributes(w.ID, w.Owner()),
 	}, workflows.ReplayWorkflow, workflows.ReplayInput{ReplayID: r.ID}); err != nil {
-		return nil, temporalUnavailable(err)
+		return nil, starter.TemporalError(err)
 	}
 	return replayView(r, id, "running", workflows.ReplayProgress{}), nil
 }
@@ -210,7 +211,7 @@ func (s *Server) getReplay(c *gin.Context) {
 		c.PureJSON(http.StatusOK, replayView(r, id, "unknown", p))
 		return
 	case err != nil:
-		s.writeError(c, temporalUnavailable(err))
+		s.writeError(c, starter.TemporalError(err))
 		return
 	}
 	state, ok := replayStates[desc.GetWorkflowExecutionInfo().GetStatus()]
@@ -221,13 +222,13 @@ func (s *Server) getReplay(c *gin.Context) {
 	case "completed":
 		// The result is in the history: no worker needed to read it.
 		if err := s.Temporal.GetWorkflow(ctx, id, "").Get(ctx, &p); err != nil {
-			s.writeError(c, temporalUnavailable(err))
+			s.writeError(c, starter.TemporalError(err))
 			return
 		}
 	case "running":
 		v, err := s.Temporal.QueryWorkflow(ctx, id, "", workflows.QueryProgress)
 		if err != nil {
-			s.writeError(c, temporalUnavailable(err))
+			s.writeError(c, starter.TemporalError(err))
 			return
 		}
 		if err := v.Get(&p); err != nil {
@@ -264,15 +265,6 @@ var replayStates = map[enumspb.WorkflowExecutionStatus]string{
 func replayView(r *postgres.Replay, workflowID, state string, p workflows.ReplayProgress) gin.H {
 	return gin.H{"id": r.ID, "webhook_id": r.WebhookID, "since": r.Since, "until": r.Until, "status": []string(r.Statuses),
 		"created_at": r.CreatedAt, "workflow_id": workflowID, "state": state, "progress": p}
-}
-
-// temporalUnavailable turns a failure to reach Temporal into a 503.
-func temporalUnavailable(err error) error {
-	var he *herald.Error
-	if errors.As(err, &he) {
-		return err
-	}
-	return &herald.Error{Code: herald.EUnavailable, Message: "Temporal is unavailable; try again"}
 }
 
 func hostOf(raw string) string {

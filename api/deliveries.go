@@ -78,10 +78,10 @@ func deliveryFilter(c *gin.Context) (postgres.DeliveryFilter, error) {
 	default:
 		add("status", "must be pending, succeeded, failed, cancelled or held")
 	}
-	if f.EventType != "" && !idPattern.MatchString(f.EventType) {
+	if f.EventType != "" && !herald.ValidID(f.EventType) {
 		add("event", "not an event type name")
 	}
-	if f.Before != "" && !idPattern.MatchString(f.Before) {
+	if f.Before != "" && !herald.ValidID(f.Before) {
 		add("cursor", "is not a next_cursor of this list")
 	}
 	for _, t := range []struct {

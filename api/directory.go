@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/mail"
-	"regexp"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -26,17 +25,6 @@ func (s *Server) directoryRoutes(g *gin.RouterGroup) {
 	g.DELETE("/organizations/:id/members/:userId", s.deleteMember)
 }
 
-// idPattern is what the backend's ids (users, organizations, event types) may look like.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$`)
-
-func validID(field, id string) error {
-	if !idPattern.MatchString(id) {
-		return &herald.Error{Code: herald.EInvalid, Message: "invalid " + field,
-			Details: []herald.ErrorDetail{{Field: field, Message: "1-200 characters: letters, digits and . _ : @ -"}}}
-	}
-	return nil
-}
-
 // directoryCheck collects the field errors of a directory request.
 type directoryCheck []herald.ErrorDetail
 
@@ -52,8 +40,8 @@ func (d directoryCheck) err(what string) error {
 }
 
 func (d *directoryCheck) id(field, id string) {
-	if !idPattern.MatchString(id) {
-		d.add(field, "1-200 characters: letters, digits and . _ : @ -")
+	if !herald.ValidID(id) {
+		d.add(field, herald.IDRule)
 	}
 }
 

@@ -1,8 +1,8 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -57,30 +57,16 @@ func (s *Server) writeError(c *gin.Context, err error) {
 			herr = herald.Errorf(herald.EInternal, "internal error")
 		}
 	}
+	if herr.Cause != nil {
+		level := slog.LevelWarn
+		if herr.Code == herald.EInternal {
+			level = slog.LevelError
+		}
+		s.Logger.Log(c.Request.Context(), level, "request failed", "method", c.Request.Method, "path", c.FullPath(),
+			"code", herr.Code, "error", herr.Cause)
+	}
 	c.Abort()
 	c.PureJSON(statusOf(herr.Code), errorBody{Error: herr})
-}
-
-// decodeJSON reads the request body (already capped by the size limit) into v.
-func decodeJSON(c *gin.Context, v any) error {
-	dec := json.NewDecoder(c.Request.Body)
-	if err := dec.Decode(v); err != nil {
-		var tooLarge *http.MaxBytesError
-		var typeErr *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &tooLarge):
-			return err
-		case errors.As(err, &typeErr):
-			return &herald.Error{Code: herald.EMalformed, Message: "a field has the wrong type",
-				Details: []herald.ErrorDetail{{Field: typeErr.Field, Message: "must be " + jsonKind(typeErr.Type.Kind().String())}}}
-		default:
-			return herald.Errorf(herald.EMalformed, "request body is not valid JSON")
-		}
-	}
-	if dec.More() {
-		return herald.Errorf(herald.EMalformed, "request body has data after the JSON value")
-	}
-	return nil
 }
 
 func jsonKind(goKind string) string {

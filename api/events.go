@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/starter"
 )
 
@@ -21,6 +22,11 @@ func (s *Server) publishEvent(c *gin.Context) {
 	}
 	if in.ID == "" {
 		in.ID = c.GetHeader("Idempotency-Key")
+		if in.ID != "" && !herald.ValidID(in.ID) {
+			s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "the event is not valid",
+				Details: []herald.ErrorDetail{{Field: "Idempotency-Key", Message: herald.IDRule}}})
+			return
+		}
 	}
 	res, err := s.Publisher.Publish(c.Request.Context(), in)
 	if err != nil {

@@ -127,6 +127,23 @@ type webhookRequest struct {
 	Preset string `json:"preset,omitempty"`
 }
 
+// readOnlyFields are the webhook's fields a request may not set, with how they change.
+func (webhookRequest) readOnlyFields() map[string]string {
+	const ro, owner = "read-only: Herald sets it", "read-only: the owner is the path's"
+	return map[string]string{
+		"status":               `changes only through POST /webhooks/{id}/activate and /deactivate (or "active": true or false in this body)`,
+		"secret":               "read-only: change it with POST /webhooks/{id}/rotate-secret",
+		"user_id":              owner,
+		"organization_id":      owner,
+		"id":                   ro,
+		"secret_hint":          ro,
+		"disabled_reason":      ro,
+		"consecutive_failures": ro,
+		"created_at":           ro,
+		"updated_at":           ro,
+	}
+}
+
 // newWebhookRequest is a request before decoding: a partial retry policy is completed with
 // the default one's fields.
 func newWebhookRequest() webhookRequest {
@@ -499,13 +516,9 @@ func (s *Server) replaceWebhook(c *gin.Context, w *herald.Webhook) {
 // fields change, omitted ones stay, null resets a field to its default, and objects (headers,
 // retry, signing) merge member by member.
 func (s *Server) patchWebhook(c *gin.Context, w *herald.Webhook) {
-	var patch map[string]any
-	if err := decodeJSON(c, &patch); err != nil {
+	patch, err := decodePatch(c, webhookRequest{})
+	if err != nil {
 		s.writeError(c, err)
-		return
-	}
-	if patch == nil {
-		s.writeError(c, herald.Errorf(herald.EMalformed, "request body must be a JSON object"))
 		return
 	}
 	base, _ := json.Marshal(requestOf(w))

@@ -420,7 +420,7 @@ func TestWebhookValidation(t *testing.T) {
 		{"a bad secret prefix", e, "POST", scope, ok(`,"secret_prefix":"WH"`), 422, "validation_failed", "secret_prefix"},
 		{"disable_after_failures over 1000", e, "POST", scope, ok(`,"disable_after_failures":1001`), 422, "validation_failed", "disable_after_failures"},
 		{"bad JSON", e, "POST", scope, `{"url":`, 400, "malformed_request", ""},
-		{"a JSON array", e, "POST", scope, `[1]`, 400, "malformed_request", ""},
+		{"a JSON array (issue 11 item 8: a wrong shape is a 422 naming the body)", e, "POST", scope, `[1]`, 422, "validation_failed", "body"},
 		{"a number for the URL", e, "POST", scope, `{"url":5}`, 400, "malformed_request", "url"},
 		{"a string for the timeout", e, "POST", scope, ok(`,"timeout_seconds":"30"`), 400, "malformed_request", "timeout_seconds"},
 		{"a string for the events", e, "POST", scope, `{"url":"https://hooks.example.com/in","events":"*"}`, 400, "malformed_request", "events"},
@@ -432,7 +432,7 @@ func TestWebhookValidation(t *testing.T) {
 		{"PATCH with a wrong type", e, "PATCH", one, `{"name":["a"]}`, 400, "malformed_request", "name"},
 		{"PATCH with null URL", e, "PATCH", one, `{"url":null}`, 422, "validation_failed", "url"},
 		{"PATCH with an unknown event", e, "PATCH", one, `{"events":["nope"]}`, 422, "validation_failed", "events[0]"},
-		{"PATCH that is not an object", e, "PATCH", one, `"x"`, 400, "malformed_request", ""},
+		{"PATCH that is not an object", e, "PATCH", one, `"x"`, 422, "validation_failed", "body"},
 		{"a test send of an unknown event type", e, "POST", one + "/test", `{"event":"nope"}`, 422, "unknown_event_type", "event"},
 	}
 	for _, c := range cases {

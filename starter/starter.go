@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -86,9 +85,6 @@ func (r *Result) Outcome() string {
 
 // Duplicate reports whether the publish changed nothing: the event was stored and started before.
 func (r *Result) Duplicate() bool { return r.Outcome() == OutcomeDuplicate }
-
-// maxIDLength bounds event ids (they are part of workflow IDs).
-const maxIDLength = 200
 
 // Publish validates, stores and starts the event. Errors are *herald.Error for bad input; an
 // event that is refused (bad fields, an unknown or archived type, data its type's schema
@@ -182,7 +178,14 @@ func (p *Publisher) start(ctx context.Context, ev *herald.Event, created bool) (
 	case errors.As(err, &already):
 		return false, nil
 	case err != nil:
-		return false, &herald.Error{Code: herald.EUnavailable, Message: "the event is stored but its workflow could not start; publish it again"}
+		var herr *herald.Error
+		errors.As(TemporalError(err), &herr)
+		if herr.Code == herald.EUnavailable {
+			herr.Message = "the event is stored but its workflow could not start; publish it again"
+		} else {
+			herr.Message = "the event is stored but Temporal refused to start its workflow: " + herr.Message
+		}
+		return false, herr
 	}
 	return true, nil
 }
@@ -207,17 +210,23 @@ func (p *Publisher) accepted(ctx context.Context, id string, err error) (bool, e
 func checkFields(in *Event) error {
 	var details []herald.ErrorDetail
 	add := func(field, msg string) { details = append(details, herald.ErrorDetail{Field: field, Message: msg}) }
-	if len(in.ID) > maxIDLength {
-		add("id", fmt.Sprintf("must be at most %d characters", maxIDLength))
-	} else if strings.ContainsAny(in.ID, "/ \t\r\n") {
-		add("id", "must not contain '/' or whitespace")
+	// Every id follows herald's one id rule, checked before anything is stored or looked up:
+	// the event id becomes part of a Temporal workflow id, which must be printable ASCII.
+	id := func(field, v string) {
+		if v != "" && !herald.ValidID(v) {
+			add(field, herald.IDRule)
+		}
 	}
+	id("id", in.ID)
 	if in.Type == "" {
 		add("event", "is required")
 	}
+	id("event", in.Type)
 	if in.UserID == "" && in.OrganizationID == "" {
 		add("user_id", "user_id or organization_id is required")
 	}
+	id("user_id", in.UserID)
+	id("organization_id", in.OrganizationID)
 	trimmed := bytes.TrimSpace(in.Data)
 	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
 		add("data", "must be a JSON object")

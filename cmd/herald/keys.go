@@ -55,6 +55,15 @@ func keysCommand(ctx context.Context, out io.Writer, args []string) error {
 	if len(rest) > 0 || (sub == "revoke" && id == "") {
 		return errors.New(keysUsage)
 	}
+	if sub == "revoke" && !herald.ValidID(id) {
+		return fmt.Errorf("%q is not a key id: %s", id, herald.IDRule)
+	}
+	if p := herald.TextProblem(name); p != "" {
+		return fmt.Errorf("-name %s", p)
+	}
+	if len(name) > 200 {
+		return errors.New("-name must be at most 200 characters")
+	}
 	if err := cfg.useDev(fs, false); err != nil {
 		return err
 	}

@@ -85,3 +85,15 @@ func TestKeysCreateListRevoke(t *testing.T) {
 		}
 	})
 }
+
+// TestKeysRefuseIdsAndNamesThatCannotBeStored checks the key id and name before the database
+// is reached: an id outside herald's id rule, a name with a NUL byte or invalid UTF-8.
+func TestKeysRefuseIdsAndNamesThatCannotBeStored(t *testing.T) {
+	db := []string{"-database-url", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1"}
+	for _, args := range [][]string{{"revoke", "key_ñ"}, {"revoke", "key\x00"}, {"create", "-name", "a\x00b"}, {"create", "-name", "a\xffb"}} {
+		err := keysCommand(context.Background(), &bytes.Buffer{}, append(args, db...))
+		if err == nil || !strings.Contains(err.Error(), "key id") && !strings.Contains(err.Error(), "-name") {
+			t.Errorf("keys %q = %v, want the id or name refused before connecting", args, err)
+		}
+	}
+}
