@@ -10,6 +10,7 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/catalog"
+	"github.com/herald-webhooks/herald/starter"
 )
 
 // catalogRoutes: anyone authenticated reads the catalog (users pick events from it); only the
@@ -208,6 +209,11 @@ func validateEventType(name string, in eventTypeRequest) (herald.EventType, erro
 	for field, raw := range map[string]json.RawMessage{"schema": et.Schema, "example": et.Example} {
 		if raw != nil && !isObject(raw) {
 			add(field, "must be a JSON object")
+		}
+	}
+	if et.Example != nil && isObject(et.Example) {
+		if u := starter.Undeliverable("example", et.Example); u != nil { // test sends deliver it
+			d = append(d, *u)
 		}
 	}
 	if len(d) > 0 {

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -297,5 +298,53 @@ func TestUnknownFieldsAndWrongShapesAreRefused(t *testing.T) {
 	var tokens int
 	if err := e.store.DB().GetContext(ctx, &tokens, `SELECT count(*) FROM user_tokens`); err != nil || tokens != 0 {
 		t.Errorf("%d tokens (%v), want none minted by refused bodies", tokens, err)
+	}
+}
+
+// TestUndeliverableInputIsRefusedWhenSaved publishes data no body can carry and saves custom
+// header values no request can carry: each is a 422 naming the path, and nothing is stored.
+// Before, the publish answered 202 and the event workflow then failed building the body (no
+// delivery, nothing logged), and every attempt of such a webhook failed and counted toward
+// auto-disable.
+func TestUndeliverableInputIsRefusedWhenSaved(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.directory()
+	deep := strings.Repeat(`[`, 600) + strings.Repeat(`]`, 600)
+	for i, tc := range []struct{ name, data, field string }{
+		{"a number beyond a double", `{"x":1e400}`, "data.x"},
+		{"a nested one", `{"items":[{"price":1},{"price":-1e309}]}`, "data.items[1].price"},
+		{"nesting deeper than 512 levels", `{"deep":` + deep + `}`, "data.deep" + strings.Repeat("[0]", 511)},
+	} {
+		id := e.ev(fmt.Sprintf("evt_undeliverable_%d", i))
+		body := `{"id":"` + id + `","event":"summary.completed","user_id":"u_1","data":` + tc.data + `}`
+		code, out := e.rawDo("POST", "/events", body)
+		if code != 422 || !out.names(tc.field) {
+			t.Errorf("%s: publish = %d %+v, want 422 naming %s", tc.name, code, out, tc.field)
+		}
+		if _, err := e.store.Event(ctx, id); herald.ErrorCode(err) != herald.ENotFound {
+			t.Errorf("%s: the event was stored (%v)", tc.name, err)
+		}
+	}
+	code, out := e.rawDo("PUT", "/event-types/big.number", `{"example":{"n":1e400}}`)
+	if code != 422 || !out.names("example.n") {
+		t.Errorf("event type with an undeliverable example = %d %+v, want 422 naming example.n", code, out)
+	}
+
+	w := e.createWebhook("/users/u_1", "http://127.0.0.1:1/x", []string{"summary.completed"}, nil)
+	for _, v := range []string{"a\x01b", "a\x0bb", "a\x7fb", "a\rb"} {
+		for _, req := range []struct{ method, path string }{
+			{"POST", "/users/u_1/webhooks"}, {"PATCH", "/users/u_1/webhooks/" + w.ID},
+		} {
+			body, _ := json.Marshal(map[string]any{"url": "http://127.0.0.1:1/y", "headers": map[string]string{"X-Token": v}})
+			code, out := e.rawDo(req.method, req.path, string(body))
+			if code != 422 || !out.names("headers.X-Token") {
+				t.Errorf("%s %s header value %q = %d %+v, want 422 naming headers.X-Token", req.method, req.path, v, code, out)
+			}
+		}
+	}
+	var n int
+	if err := e.store.DB().GetContext(ctx, &n, `SELECT count(*) FROM webhooks`); err != nil || n != 1 {
+		t.Errorf("%d webhooks (%v), want only the valid one", n, err)
 	}
 }

@@ -215,6 +215,18 @@ var (
 		"webhook-id": true, "webhook-timestamp": true, "webhook-signature": true, "transfer-encoding": true, "connection": true}
 )
 
+// headerValue reports whether v can be sent as an HTTP header value (RFC 9110 field-value:
+// no control characters but tab); Go's client refuses any other, so every attempt of a webhook
+// saved with one would fail and count toward auto-disable.
+func headerValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b < ' ' && b != '\t' || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *Server) createWebhook(sc scope) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		owner := sc.owner(c)
@@ -330,8 +342,8 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest, current *her
 	for k, v := range w.Headers {
 		if !headerName.MatchString(k) || reserved[strings.ToLower(k)] {
 			add("headers."+k, "not an allowed header name")
-		} else if strings.ContainsAny(v, "\r\n\x00") || len(v) > 2000 {
-			add("headers."+k, "value must be one line of at most 2000 characters")
+		} else if !headerValue(v) || len(v) > 2000 {
+			add("headers."+k, "value must be one line of at most 2000 characters, without control characters")
 		}
 	}
 	if w.EventHeader != "" && (!headerName.MatchString(w.EventHeader) || reserved[strings.ToLower(w.EventHeader)]) {

@@ -198,12 +198,29 @@ type decoder struct {
 	pos  int
 }
 
+// Error is why Canonical refused its input, and where: the byte offset in the text it was
+// given, so that a caller can name the JSON path (a publish answers 422 on "data.a[3]").
+type Error struct {
+	Offset int    // byte offset of the problem in Canonical's input
+	Reason string // what is wrong, e.g. "more than 512 nested arrays/objects"
+	err    error  // errTooDeep, errNumberRange, or nil for a syntax or encoding error
+}
+
+func (e *Error) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("payload: invalid JSON at offset %d: %s", e.Offset, e.Reason)
+	}
+	return fmt.Sprintf("payload: at offset %d: %v: %s", e.Offset, e.err, e.Reason)
+}
+
+func (e *Error) Unwrap() error { return e.err }
+
 func (d *decoder) errorf(format string, args ...any) error {
-	return fmt.Errorf("payload: invalid JSON at offset %d: %s", d.pos, fmt.Sprintf(format, args...))
+	return &Error{Offset: d.pos, Reason: fmt.Sprintf(format, args...)}
 }
 
 func (d *decoder) wrap(err error, format string, args ...any) error {
-	return fmt.Errorf("payload: at offset %d: %w: %s", d.pos, err, fmt.Sprintf(format, args...))
+	return &Error{Offset: d.pos, Reason: fmt.Sprintf(format, args...), err: err}
 }
 
 func (d *decoder) skipSpace() {

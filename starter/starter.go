@@ -231,10 +231,15 @@ func checkFields(in *Event) error {
 	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
 		add("data", "must be a JSON object")
 	}
+	if len(details) == 0 {
+		in.Data = trimmed
+		if d := Undeliverable("data", in.Data); d != nil {
+			details = append(details, *d)
+		}
+	}
 	if len(details) > 0 {
 		return &herald.Error{Code: herald.EInvalid, Message: "the event is not valid", Details: details}
 	}
-	in.Data = trimmed
 	return nil
 }
 
