@@ -134,7 +134,7 @@ func omittedMembers(in eventTypeRequest, current herald.EventType) *herald.Error
 func (s *Server) patchEventType(c *gin.Context) {
 	name := c.Param("name")
 	var patch map[string]json.RawMessage
-	if err := decodeJSON(c, &patch); err != nil {
+	if err := decodeAs(c, &patch, eventTypeRequest{}); err != nil {
 		s.writeError(c, err)
 		return
 	}

@@ -48,6 +48,19 @@ func decodePatch(c *gin.Context, shape any) (map[string]any, error) {
 	return patch, decodeBytes(raw, &patch)
 }
 
+// decodeAs decodes the body into v (a map, for a merge patch) with decodeJSON's checks against
+// the type of shape, the request whose fields the body may name.
+func decodeAs(c *gin.Context, v any, shape any) error {
+	raw, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	if err := checkBody(raw, reflect.TypeOf(shape), readOnlyOf(shape)); err != nil {
+		return err
+	}
+	return decodeBytes(raw, v)
+}
+
 func readBody(c *gin.Context) ([]byte, error) {
 	raw, err := io.ReadAll(c.Request.Body)
 	if err != nil {
