@@ -375,19 +375,15 @@ func (a *Activities) disable(ctx context.Context, t *postgres.Target, f func() (
 	if a.Temporal == nil {
 		return true
 	}
-	self := ""
-	if activity.IsActivity(ctx) {
-		self = activity.GetInfo(ctx).WorkflowExecution.ID
-	}
-	for _, d := range cancelled {
-		id := DeliveryWorkflowID(d.EventID, t.WebhookID)
-		if id == self {
-			continue
-		}
-		// Best effort: a delivery whose workflow is not cancelled stops at its next attempt,
-		// which finds it cancelled.
-		if err := a.Temporal.CancelWorkflow(ctx, id, ""); err != nil {
-			a.Logger.Debug("cancel delivery workflow", "workflow_id", id, "error", err)
+	// The cancel-deliveries workflow cancels the held deliveries' workflows: thousands of
+	// cancel requests here would outlive the attempt's timeout, and its retry would send again.
+	// Best effort: a delivery whose workflow is not cancelled stops at its next attempt, which
+	// finds it held.
+	if len(cancelled) > 0 && activity.IsActivity(ctx) {
+		id, err := StartCancelDeliveries(ctx, a.Temporal, activity.GetInfo(ctx).TaskQueue,
+			t.WebhookID, herald.DeliveryHeld, cancelled[0].UpdatedAt)
+		if err != nil {
+			a.Logger.Warn("start cancel-deliveries workflow", "workflow_id", id, "webhook_id", t.WebhookID, "error", err)
 		}
 	}
 	return true

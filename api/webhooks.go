@@ -12,15 +12,14 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/serviceerror"
 
 	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/netguard"
 	"github.com/herald-webhooks/herald/payload"
 	"github.com/herald-webhooks/herald/postgres"
 	"github.com/herald-webhooks/herald/presets"
 	"github.com/herald-webhooks/herald/signing"
-	"github.com/herald-webhooks/herald/workflows"
 )
 
 // webhookRoutes serves the webhook lifecycle on both scopes (Pocket's organization paths and
@@ -598,7 +597,8 @@ func (s *Server) saveWebhook(c *gin.Context, current *herald.Webhook, in webhook
 }
 
 // deleteWebhook soft-deletes the webhook and stops its pending deliveries: they are marked
-// cancelled, and their delivery workflows are cancelled (a workflow that cannot be reached
+// cancelled in one statement, and a cancel-deliveries workflow cancels their delivery
+// workflows, a few at a time, after the request has answered (a workflow not cancelled yet
 // finds the delivery cancelled at its next attempt). The delivery log stays readable.
 func (s *Server) deleteWebhook(c *gin.Context, w *herald.Webhook) {
 	ctx := c.Request.Context()
@@ -607,13 +607,12 @@ func (s *Server) deleteWebhook(c *gin.Context, w *herald.Webhook) {
 		s.writeError(c, err)
 		return
 	}
-	for _, d := range cancelled {
-		id := workflows.DeliveryWorkflowID(d.EventID, w.ID)
-		if err := s.Temporal.CancelWorkflow(ctx, id, ""); err != nil {
-			var nf *serviceerror.NotFound
-			if !errors.As(err, &nf) {
-				s.Logger.Warn("cancel delivery workflow", "workflow_id", id, "webhook_id", w.ID, "error", err)
-			}
+	if len(cancelled) > 0 {
+		id, err := activities.StartCancelDeliveries(ctx, s.Temporal, s.taskQueue(), w.ID,
+			herald.DeliveryCancelled, cancelled[0].UpdatedAt)
+		if err != nil {
+			s.Logger.Warn("start cancel-deliveries workflow", "workflow_id", id, "webhook_id", w.ID,
+				"cancelled_deliveries", len(cancelled), "error", err)
 		}
 	}
 	c.Status(http.StatusNoContent)

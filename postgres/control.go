@@ -13,6 +13,9 @@ type DeliveryRef struct {
 	ID        string `db:"id"`
 	EventID   string `db:"event_id"`
 	EventType string `db:"event_type"`
+	// UpdatedAt is when the delivery last changed; for the deliveries one statement stopped it
+	// is that statement's time, which names the change (see StoppedDeliveries).
+	UpdatedAt time.Time `db:"updated_at"`
 }
 
 // disableSQL disables an active webhook ($3: always; otherwise only when its auto-disable rule
@@ -32,9 +35,9 @@ WITH hook AS (
 ), held AS (
 	UPDATE deliveries d SET status = 'held', next_attempt_at = NULL, updated_at = now()
 	FROM hook WHERE d.webhook_id = hook.id AND d.status = 'pending' AND d.id <> $4
-	RETURNING d.id, d.event_id
+	RETURNING d.id, d.event_id, d.updated_at
 )
-SELECT hook.id AS webhook_id, held.id, held.event_id FROM hook LEFT JOIN held ON true`
+SELECT hook.id AS webhook_id, held.id, held.event_id, held.updated_at FROM hook LEFT JOIN held ON true`
 
 // DisableIfFailing disables the webhook when its auto-disable rule holds (see disableSQL) and
 // holds its other pending deliveries. The delivery whose failed attempt disabled it
@@ -54,9 +57,10 @@ func (s *Store) DisableWebhook(ctx context.Context, webhookID, exceptDelivery, r
 
 func (s *Store) disable(ctx context.Context, webhookID, exceptDelivery, reason string, always bool) (bool, []DeliveryRef, error) {
 	var rows []struct {
-		WebhookID string  `db:"webhook_id"`
-		ID        *string `db:"id"`
-		EventID   *string `db:"event_id"`
+		WebhookID string     `db:"webhook_id"`
+		ID        *string    `db:"id"`
+		EventID   *string    `db:"event_id"`
+		UpdatedAt *time.Time `db:"updated_at"`
 	}
 	if err := s.db.SelectContext(ctx, &rows, disableSQL, webhookID, reason, always, exceptDelivery); err != nil {
 		return false, nil, fmt.Errorf("disable webhook: %w", err)
@@ -64,7 +68,7 @@ func (s *Store) disable(ctx context.Context, webhookID, exceptDelivery, reason s
 	held := []DeliveryRef{}
 	for _, r := range rows {
 		if r.ID != nil {
-			held = append(held, DeliveryRef{ID: *r.ID, EventID: *r.EventID})
+			held = append(held, DeliveryRef{ID: *r.ID, EventID: *r.EventID, UpdatedAt: *r.UpdatedAt})
 		}
 	}
 	return len(rows) > 0, held, nil
@@ -135,4 +139,18 @@ func (s *Store) HeldDeliveries(ctx context.Context, webhookID string) (n int, ol
 		return 0, nil, fmt.Errorf("count held deliveries: %w", err)
 	}
 	return row.N, row.Oldest, nil
+}
+
+// StoppedDeliveries pages, by id after the cursor, through the webhook's deliveries in status
+// (cancelled or held) that a change at or after at stopped: the deliveries whose workflows a
+// cancel-deliveries workflow cancels. Rows a later change stopped again are included, which is
+// harmless: cancelling a workflow twice, or a closed one, does nothing.
+func (s *Store) StoppedDeliveries(ctx context.Context, webhookID, status string, at time.Time, after string, limit int) ([]DeliveryRef, error) {
+	out := []DeliveryRef{}
+	if err := s.db.SelectContext(ctx, &out, `SELECT id, event_id, updated_at FROM deliveries
+		WHERE webhook_id = $1 AND status = $2 AND updated_at >= $3 AND id > $4 ORDER BY id LIMIT $5`,
+		webhookID, status, at, after, limit); err != nil {
+		return nil, fmt.Errorf("stopped deliveries: %w", err)
+	}
+	return out, nil
 }

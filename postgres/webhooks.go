@@ -280,8 +280,9 @@ func (s *Store) SetWebhookStatus(ctx context.Context, id, status string) (now, b
 
 // CancelledDelivery is a pending delivery that a webhook's deletion cancelled.
 type CancelledDelivery struct {
-	ID      string `db:"id"`
-	EventID string `db:"event_id"`
+	ID        string    `db:"id"`
+	EventID   string    `db:"event_id"`
+	UpdatedAt time.Time `db:"updated_at"` // the deletion's time, the same in every row
 }
 
 // DeleteWebhook soft-deletes a webhook: it disappears from reads and fan-out, its pending
@@ -303,7 +304,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string) ([]CancelledDelive
 	}
 	out := []CancelledDelivery{}
 	if err := sqlx.SelectContext(ctx, tx, &out, `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL,
-		updated_at = now() WHERE webhook_id = $1 AND status = 'pending' RETURNING id, event_id`, id); err != nil {
+		updated_at = now() WHERE webhook_id = $1 AND status = 'pending' RETURNING id, event_id, updated_at`, id); err != nil {
 		return nil, fmt.Errorf("cancel deliveries: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_secrets WHERE webhook_id = $1`, id); err != nil {

@@ -46,6 +46,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflow(workflows.DeliveryWorkflow)
 	r.RegisterWorkflow(workflows.ReplayWorkflow)
 	r.RegisterWorkflow(workflows.StatusRecordWorkflow)
+	r.RegisterWorkflow(workflows.CancelDeliveriesWorkflow)
 	r.RegisterActivity(acts)
 }
 
