@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/postgres"
 )
 
@@ -106,12 +107,23 @@ func (s *Server) putMember(c *gin.Context) {
 	}, s.Store.UpsertMembership)
 }
 
-// deleteDirectory answers the DELETE of the user or organization in the path: 204, or 404.
-func (s *Server) deleteDirectory(del func(ctx context.Context, id string) error) gin.HandlerFunc {
+// deleteDirectory answers the DELETE of the user or organization in the path: 204, or 404. It
+// starts a cancel-deliveries workflow for each deleted webhook whose pending deliveries the
+// deletion cancelled, rather than cancelling their workflows in the request.
+func (s *Server) deleteDirectory(del func(ctx context.Context, id string) ([]postgres.StoppedWebhook, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if err := del(c.Request.Context(), c.Param("id")); err != nil {
+		ctx := c.Request.Context()
+		stopped, err := del(ctx, c.Param("id"))
+		if err != nil {
 			s.writeError(c, err)
 			return
+		}
+		for _, w := range stopped {
+			id, err := activities.StartCancelDeliveries(ctx, s.Temporal, s.taskQueue(), w.WebhookID,
+				herald.DeliveryCancelled, w.UpdatedAt)
+			if err != nil {
+				s.Logger.Warn("start cancel-deliveries workflow", "workflow_id", id, "webhook_id", w.WebhookID, "error", err)
+			}
 		}
 		c.Status(http.StatusNoContent)
 	}

@@ -5,6 +5,9 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/herald-webhooks/herald"
 )
@@ -36,7 +39,7 @@ WHERE id = $1 AND deleted_at IS NULL`
 // DeleteUser removes a user from the directory: its memberships go, its tokens are revoked,
 // its personal webhooks are deleted (their pending deliveries cancelled, their logs kept) and
 // its email and name are cleared. An unknown or already deleted user is a not_found error.
-func (s *Store) DeleteUser(ctx context.Context, id string) error {
+func (s *Store) DeleteUser(ctx context.Context, id string) ([]StoppedWebhook, error) {
 	return s.deleteOwner(ctx, "user", deleteUserSQL, Owner{UserID: id},
 		`DELETE FROM memberships WHERE user_id = $1`,
 		`UPDATE user_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`)
@@ -44,41 +47,53 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 
 // deleteOwner marks a user or organization deleted with deleteSQL, runs the cleanup
 // statements on its id and retires its webhooks, in one transaction.
-func (s *Store) deleteOwner(ctx context.Context, what, deleteSQL string, owner Owner, cleanup ...string) error {
+func (s *Store) deleteOwner(ctx context.Context, what, deleteSQL string, owner Owner, cleanup ...string) ([]StoppedWebhook, error) {
 	id := owner.UserID + owner.OrganizationID
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("delete %s: %w", what, err)
+		return nil, fmt.Errorf("delete %s: %w", what, err)
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, deleteSQL, id)
 	if err != nil {
-		return fmt.Errorf("delete %s: %w", what, err)
+		return nil, fmt.Errorf("delete %s: %w", what, err)
 	}
 	if err := changedARow(res, what); err != nil {
-		return err
+		return nil, err
 	}
 	for _, q := range cleanup {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {
-			return fmt.Errorf("delete %s: %w", what, err)
+			return nil, fmt.Errorf("delete %s: %w", what, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, retireWebhooksSQL, owner.UserID, owner.OrganizationID); err != nil {
-		return fmt.Errorf("delete %s's webhooks: %w", what, err)
+	stopped := []StoppedWebhook{}
+	if err := sqlx.SelectContext(ctx, tx, &stopped, retireWebhooksSQL, owner.UserID, owner.OrganizationID); err != nil {
+		return nil, fmt.Errorf("delete %s's webhooks: %w", what, err)
 	}
-	return tx.Commit()
+	return stopped, tx.Commit()
 }
 
-// retireWebhooksSQL deletes an owner's webhooks and cancels their pending deliveries: a
-// delivery workflow that wakes up for its next attempt finds the delivery finished and stops.
+// retireWebhooksSQL deletes an owner's webhooks and cancels their pending deliveries, and
+// returns the webhooks that had some: a cancel-deliveries workflow cancels their delivery
+// workflows (one not reached yet finds the delivery finished at its next attempt and stops).
 const retireWebhooksSQL = `
 WITH gone AS (
     UPDATE webhooks SET deleted_at = now(), updated_at = now()
     WHERE deleted_at IS NULL AND (($1 <> '' AND user_id = $1) OR ($2 <> '' AND organization_id = $2))
-    RETURNING id
+    RETURNING id, updated_at
+), stopped AS (
+    UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
+    WHERE status = 'pending' AND webhook_id IN (SELECT id FROM gone)
+    RETURNING webhook_id
 )
-UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
-WHERE status = 'pending' AND webhook_id IN (SELECT id FROM gone)`
+SELECT DISTINCT gone.id AS webhook_id, gone.updated_at FROM gone JOIN stopped ON stopped.webhook_id = gone.id`
+
+// StoppedWebhook is a deleted webhook whose pending deliveries the deletion cancelled, at
+// UpdatedAt (the deliveries' updated_at): what a cancel-deliveries workflow needs.
+type StoppedWebhook struct {
+	WebhookID string    `db:"webhook_id"`
+	UpdatedAt time.Time `db:"updated_at"`
+}
 
 const upsertOrganizationSQL = `
 INSERT INTO organizations (id, name) VALUES ($1, $2)
@@ -106,7 +121,7 @@ WHERE id = $1 AND deleted_at IS NULL`
 // DeleteOrganization removes an organization from the directory: its memberships go and its
 // webhooks are deleted (their pending deliveries cancelled, their logs kept). An unknown or
 // already deleted organization is a not_found error.
-func (s *Store) DeleteOrganization(ctx context.Context, id string) error {
+func (s *Store) DeleteOrganization(ctx context.Context, id string) ([]StoppedWebhook, error) {
 	return s.deleteOwner(ctx, "organization", deleteOrganizationSQL, Owner{OrganizationID: id},
 		`DELETE FROM memberships WHERE organization_id = $1`)
 }
