@@ -75,6 +75,11 @@ type Options struct {
 	ProfileDir string
 	// Progress receives progress lines (nil: none).
 	Progress io.Writer
+	// OutageAfter and Outage take the receiver down: from OutageAfter after the first publish,
+	// for Outage, it answers 503 to every request (the requests are counted, not delivered).
+	// Zero Outage: no outage. The webhooks keep the default auto-disable rule, so a run with
+	// an outage shows whether that rule loses deliveries.
+	OutageAfter, Outage time.Duration
 	// Timeline, when set, receives the history of the middle published event's workflows,
 	// each history event with its time since the event workflow started: where a delivery's
 	// latency goes.
@@ -90,16 +95,21 @@ type Result struct {
 	Via         string  `json:"via"`
 	Temporal    string  `json:"temporal"` // what Temporal ran on
 
-	Published          int     `json:"published"`
-	PublishErrors      int     `json:"publish_errors"`
-	Deliveries         int     `json:"deliveries"`
-	Lost               int     `json:"lost"`
-	Duplicates         int     `json:"duplicates"`
-	SignaturesVerified int     `json:"signatures_verified"`
-	BadSignatures      int     `json:"bad_signatures"`
-	ElapsedS           float64 `json:"elapsed_s"`
-	DeliveriesPerS     float64 `json:"deliveries_per_s"`
-	EventsPerS         float64 `json:"events_per_s"`
+	Published          int `json:"published"`
+	PublishErrors      int `json:"publish_errors"`
+	Deliveries         int `json:"deliveries"`
+	Lost               int `json:"lost"`
+	Duplicates         int `json:"duplicates"`
+	SignaturesVerified int `json:"signatures_verified"`
+	BadSignatures      int `json:"bad_signatures"`
+	// OutageRefused counts the requests the receiver refused (503) during the outage, and
+	// WebhooksDisabled the run's webhooks that were disabled at its end.
+	OutageS          float64 `json:"outage_s,omitempty"`
+	OutageRefused    int     `json:"outage_refused"`
+	WebhooksDisabled int     `json:"webhooks_disabled"`
+	ElapsedS         float64 `json:"elapsed_s"`
+	DeliveriesPerS   float64 `json:"deliveries_per_s"`
+	EventsPerS       float64 `json:"events_per_s"`
 
 	PublishP50ms float64 `json:"publish_p50_ms"`
 	PublishP99ms float64 `json:"publish_p99_ms"`
@@ -373,6 +383,10 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 	cpu0 := processCPU()
 	pg0, pgOK := postgresCPU(pgPID)
 	start := time.Now()
+	if opts.Outage > 0 {
+		rcv.downBetween(start.Add(opts.OutageAfter), start.Add(opts.OutageAfter+opts.Outage))
+		opts.logf("receiver: down from %s to %s after the first publish", opts.OutageAfter, opts.OutageAfter+opts.Outage)
+	}
 
 	var ph *publishPhase
 	labeled(ctx, "bench", func(ctx context.Context) {
@@ -416,6 +430,12 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 	res.Deliveries = unique
 	res.Duplicates = received - unique
 	res.Lost = expected - rcv.arrivedOf(ph.published, opts.Fanout)
+	res.OutageS, res.OutageRefused = opts.Outage.Seconds(), rcv.refusedCount()
+	for _, id := range setup.webhookIDs {
+		if w, err := stack.Store.Webhook(ctx, id); err == nil && w.Status == herald.WebhookDisabled {
+			res.WebhooksDisabled++
+		}
+	}
 	elapsed := last.Sub(start)
 	if elapsed <= 0 {
 		elapsed = time.Since(start)
@@ -492,6 +512,9 @@ func prepare(ctx context.Context, st *postgres.Store, user, adminKey string, fan
 	return s, nil
 }
 
+// defaultDisableAfterFailures is the API's default consecutive-failure count of the auto-disable rule.
+const defaultDisableAfterFailures = 15
+
 // createWebhooks creates the run's webhooks, active for the bench event type, each on its own
 // receiver path; their first attempts succeed, so the retry policy never runs.
 func (s *benchSetup) createWebhooks(ctx context.Context, st *postgres.Store, rcv *receiver) error {
@@ -501,6 +524,8 @@ func (s *benchSetup) createWebhooks(ctx context.Context, st *postgres.Store, rcv
 			Events: []string{benchEventType}, Status: herald.WebhookActive, Headers: map[string]string{},
 			TimeoutSeconds: 30, Format: herald.FormatEnvelope, Retry: herald.DefaultRetryPolicy,
 			SecretPrefix: signing.DefaultSecretPrefix, SecretHint: signing.Hint(secret),
+			// The rule POST /webhooks gives a webhook that names none.
+			DisableAfterFailures: defaultDisableAfterFailures, DisableAfterSeconds: int(api.DefaultDisableAfter / time.Second),
 		}
 		if err := st.CreateWebhook(ctx, w, secret); err != nil {
 			return err

@@ -28,6 +28,9 @@ type receiver struct {
 	verified  int
 	badSig    int
 	badBody   int
+	downFrom  time.Time // the outage: 503 to every request between downFrom and downUntil
+	downUntil time.Time
+	refused   int
 	progress  chan struct{} // receives (without blocking) after each new delivery
 	srv       *http.Server
 	listenURL string
@@ -87,6 +90,12 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	key := deliveryKey{idx, req.Header.Get("webhook-id")}
 
 	r.mu.Lock()
+	if !now.Before(r.downFrom) && now.Before(r.downUntil) {
+		r.refused++
+		r.mu.Unlock()
+		http.Error(w, "receiver down", http.StatusServiceUnavailable)
+		return
+	}
 	r.received++
 	n := r.seen[key] + 1
 	r.seen[key] = n
@@ -117,6 +126,20 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		default:
 		}
 	}
+}
+
+// downBetween takes the receiver down (503 to every request) from one time to another.
+func (r *receiver) downBetween(from, until time.Time) {
+	r.mu.Lock()
+	r.downFrom, r.downUntil = from, until
+	r.mu.Unlock()
+}
+
+// refusedCount is how many requests the outage refused.
+func (r *receiver) refusedCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.refused
 }
 
 // has reports whether the delivery of msgID to webhook arrived.

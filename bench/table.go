@@ -35,6 +35,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 		{"CPU s / 1k deliveries", fmt.Sprintf("herald %.3f, temporal %.3f, postgres %s, load generator %.3f (process total %.3f)",
 			r.CPUHeraldPer1k, r.CPUTemporalPer1k, pg, r.CPUBenchPer1k, r.CPUProcessPer1k)},
 	}
+	if r.OutageS > 0 {
+		rows = append(rows, [2]string{"receiver outage", fmt.Sprintf("%.0f s: %d requests refused (503), %d webhooks disabled at the end", r.OutageS, r.OutageRefused, r.WebhooksDisabled)})
+	}
 	for _, row := range rows {
 		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
 	}

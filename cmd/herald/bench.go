@@ -33,6 +33,8 @@ func runBench(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs.StringVar(&o.TemporalAddress, "temporal-address", env("HERALD_TEMPORAL_ADDRESS", ""), "external Temporal (env HERALD_TEMPORAL_ADDRESS)")
 	fs.StringVar(&o.Namespace, "namespace", env("HERALD_TEMPORAL_NAMESPACE", "default"), "Temporal namespace")
 	fs.StringVar(&o.ProfileDir, "profile-dir", "", "write CPU profiles of the floor and the Herald phase here")
+	fs.DurationVar(&o.Outage, "outage", 0, "take the receiver down (503) for this long during the run (0: no outage)")
+	fs.DurationVar(&o.OutageAfter, "outage-after", 10*time.Second, "when the outage starts, after the first publish")
 	timeline := fs.Bool("timeline", false, "print one event's workflow histories with times (where latency goes) on stderr")
 	var wo sdkworker.Options
 	fs.IntVar(&wo.MaxConcurrentWorkflowTaskPollers, "wf-pollers", 0, "worker workflow task pollers (0: SDK default)")
