@@ -267,11 +267,19 @@ WITH d AS (
 		status_code = $2::integer, error_kind = $8::text, error = $9::text, request_headers = $10::jsonb,
 		response_body = $11::text
 	WHERE delivery_id = $1 AND number = $13
-), counted AS (
-	UPDATE webhooks w SET consecutive_failures = CASE WHEN $3 THEN 0 ELSE w.consecutive_failures + 1 END
-	FROM d WHERE w.id = d.webhook_id AND $12::boolean AND (NOT $3::boolean OR w.consecutive_failures <> 0)
+), counted AS (` + streakSQL + `
 )
 SELECT attempts FROM d`
+
+// streakSQL updates the webhook's failure streak (counter and start) after an attempt of
+// delivery d ($3: it succeeded; $6: when it started; $12: it counts). A success writes the
+// webhook row only when there is a streak to end, so that the deliveries of one busy webhook
+// do not all queue on that row's lock.
+const streakSQL = `
+	UPDATE webhooks w SET consecutive_failures = CASE WHEN $3 THEN 0 ELSE w.consecutive_failures + 1 END,
+		failing_since = CASE WHEN $3 THEN NULL ELSE COALESCE(w.failing_since, $6::timestamptz) END
+	FROM d WHERE w.id = d.webhook_id AND $12::boolean
+		AND (NOT $3::boolean OR w.consecutive_failures <> 0 OR w.failing_since IS NOT NULL)`
 
 // recordAttemptSQL bumps the delivery's attempt count and status, logs the attempt under the
 // new number and updates the webhook's failure streak (counter and start), in one statement (one round trip, one
@@ -288,11 +296,7 @@ WITH d AS (
 	INSERT INTO attempts (delivery_id, number, trigger, started_at, duration_ms, status_code, error_kind, error,
 		request_headers, response_body)
 	SELECT $1, d.attempts, $5::text, $6::timestamptz, $7::bigint, $2::integer, $8::text, $9::text, $10::jsonb, $11::text FROM d
-), counted AS (
-	UPDATE webhooks w SET consecutive_failures = CASE WHEN $3 THEN 0 ELSE w.consecutive_failures + 1 END,
-		failing_since = CASE WHEN $3 THEN NULL ELSE COALESCE(w.failing_since, $6::timestamptz) END
-	FROM d WHERE w.id = d.webhook_id AND $12::boolean
-		AND (NOT $3::boolean OR w.consecutive_failures <> 0 OR w.failing_since IS NOT NULL)
+), counted AS (` + streakSQL + `
 )
 SELECT attempts FROM d`
 
