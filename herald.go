@@ -146,23 +146,28 @@ func (p RetryPolicy) Validate(prefix string) []ErrorDetail {
 
 // Webhook is one destination: where an owner wants which events delivered, and how.
 type Webhook struct {
-	ID             string            `json:"id"`
-	UserID         string            `json:"user_id,omitempty"`
-	OrganizationID string            `json:"organization_id,omitempty"`
-	Name           string            `json:"name"`
-	Description    string            `json:"description"`
-	URL            string            `json:"url"`
-	Events         []string          `json:"events"`
-	Status         string            `json:"status"`
-	DisabledReason string            `json:"disabled_reason,omitempty"`
-	Headers        map[string]string `json:"headers"`
-	EventHeader    string            `json:"event_header,omitempty"`
-	TimeoutSeconds int               `json:"timeout_seconds"`
-	Format         string            `json:"format"`
-	Retry          RetryPolicy       `json:"retry"`
-	Signing        Signing           `json:"signing"`
-	SecretPrefix   string            `json:"secret_prefix"`
-	SecretHint     string            `json:"secret_hint"`
+	ID             string   `json:"id"`
+	UserID         string   `json:"user_id,omitempty"`
+	OrganizationID string   `json:"organization_id,omitempty"`
+	Name           string   `json:"name"`
+	Description    string   `json:"description"`
+	URL            string   `json:"url"`
+	Events         []string `json:"events"`
+	Status         string   `json:"status"`
+	DisabledReason string   `json:"disabled_reason,omitempty"`
+	// Headers are the custom request headers. The values of sensitive ones (credential names,
+	// see signing.CredentialHeader, and SensitiveHeaders) are sealed at rest and read back as
+	// MaskedHeaderValue.
+	Headers map[string]string `json:"headers"`
+	// SensitiveHeaders names more headers whose values are sealed and masked like credentials.
+	SensitiveHeaders []string    `json:"sensitive_headers"`
+	EventHeader      string      `json:"event_header,omitempty"`
+	TimeoutSeconds   int         `json:"timeout_seconds"`
+	Format           string      `json:"format"`
+	Retry            RetryPolicy `json:"retry"`
+	Signing          Signing     `json:"signing"`
+	SecretPrefix     string      `json:"secret_prefix"`
+	SecretHint       string      `json:"secret_hint"`
 	// The auto-disable rule: the webhook is disabled when it has failed continuously (no
 	// success) for DisableAfterSeconds and for at least DisableAfterFailures consecutive
 	// attempts. DisableAfterFailures 0 never disables; DisableAfterSeconds 0 lets the count
@@ -177,6 +182,10 @@ type Webhook struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	UpdatedAt  time.Time  `json:"updated_at"`
 }
+
+// MaskedHeaderValue is how a sensitive header's value reads after create. Sent back in a PUT
+// or PATCH for a header that holds a sealed value, it keeps that value.
+const MaskedHeaderValue = "****"
 
 // WebhookWithSecret is a webhook with its plaintext signing secret: the answer of create and
 // of a secret rotation, the only ones that show the secret. Webhook, which every read answers,

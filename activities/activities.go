@@ -502,7 +502,7 @@ func (a *Activities) sendAfter(ctx context.Context, t *postgres.Target, trigger 
 	for k, v := range sig {
 		req.Header.Set(k, v)
 	}
-	out.RequestHeaders = recordedHeaders(cfg, req.Header)
+	out.RequestHeaders = recordedHeaders(cfg, req.Header, t.SensitiveHeaders)
 	if before != nil {
 		if err := before(out.RequestHeaders, started); err != nil {
 			out.NotSent = err
@@ -557,9 +557,15 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// recordedHeaders is the request's headers for the log, with signatures redacted.
-func recordedHeaders(cfg herald.Signing, h http.Header) []byte {
+// recordedHeaders is the request's headers for the log, with signatures, credential headers
+// and the headers the user marked sensitive redacted.
+func recordedHeaders(cfg herald.Signing, h http.Header, marked []string) []byte {
 	red := signing.Redact(cfg, h)
+	for _, name := range marked {
+		if _, ok := red[http.CanonicalHeaderKey(name)]; ok {
+			red.Set(name, signing.Redacted)
+		}
+	}
 	m := make(map[string]string, len(red))
 	for k := range red {
 		m[k] = red.Get(k)

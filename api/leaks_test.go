@@ -3,11 +3,13 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -194,4 +196,109 @@ func TestCredentialHeadersAreSentButRedactedInTheAttemptLog(t *testing.T) {
 	if h["Authorization"] != "(redacted)" || h["X-Api-Key"] != "(redacted)" || h["X-Team"] != "core" {
 		t.Fatalf("recorded request headers %v", h)
 	}
+}
+
+// TestCredentialHeaderValuesAreSealedAtRestAndMaskedOnRead: a receiver's Authorization and a
+// header the user marked sensitive are in no API answer and not in the database in clear, yet
+// the receiver gets their real values on every attempt, also after a PATCH that omits headers,
+// a PATCH and a PUT that send the mask back, and for a row stored before sealing existed.
+func TestCredentialHeaderValuesAreSealedAtRestAndMaskedOnRead(t *testing.T) {
+	e := newEnv(t)
+	e.directory()
+	r := newReceiver(t)
+	url := r.register("/sealed", "")
+	headers := map[string]any{"Authorization": "Bearer plainbearer77", "X-Tenant-Ref": "tenantref77", "X-Team": "core"}
+	var created rawJSON
+	e.mustDo(201, "POST", "/users/u_1/webhooks", map[string]any{"url": url, "events": []string{"summary.completed"},
+		"active": true, "headers": headers, "sensitive_headers": []string{"x-tenant-ref"}}, &created)
+	var w fullWebhook
+	if err := json.Unmarshal(created, &w); err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{"plainbearer77", "tenantref77"}
+	masked := func(what string, raw []byte) {
+		t.Helper()
+		for _, s := range secrets {
+			if strings.Contains(string(raw), s) {
+				t.Fatalf("%s shows a sensitive header value: %s", what, raw)
+			}
+		}
+		if !strings.Contains(string(raw), `"X-Team":"core"`) || !strings.Contains(string(raw), `"Authorization":"****"`) ||
+			!strings.Contains(string(raw), `"X-Tenant-Ref":"****"`) {
+			t.Fatalf("%s does not show the headers masked and the plain one visible: %s", what, raw)
+		}
+	}
+	masked("the create answer", created)
+	publish := func(id string) {
+		t.Helper()
+		evt := e.ev(id)
+		e.mustDo(202, "POST", "/events", map[string]any{"id": evt, "event": "summary.completed", "user_id": "u_1", "data": map[string]any{}}, nil)
+		if ds := e.waitDeliveries(evt, 1); ds[0].Status != "succeeded" {
+			t.Fatalf("delivery %+v", ds[0])
+		}
+		reqs := r.requests("/sealed")
+		got := reqs[len(reqs)-1].Header
+		if got.Get("Authorization") != "Bearer plainbearer77" || got.Get("X-Tenant-Ref") != "tenantref77" || got.Get("X-Team") != "core" {
+			t.Fatalf("after %s the receiver got %v", id, got)
+		}
+	}
+	reads := func(when string) {
+		t.Helper()
+		var got, list rawJSON
+		e.mustDo(200, "GET", "/users/u_1/webhooks/"+w.ID, nil, &got)
+		masked(when+", get", got)
+		e.mustDo(200, "GET", "/users/u_1/webhooks", nil, &list)
+		masked(when+", list", list)
+	}
+	dump := func(when string) {
+		t.Helper()
+		out, err := exec.Command(pgDump(t), "--no-owner", stack.Postgres.URL(e.name)).Output()
+		if err != nil {
+			t.Fatalf("pg_dump: %v", err)
+		}
+		if !strings.Contains(string(out), w.ID) {
+			t.Fatal("the dump does not hold the webhook: it proves nothing")
+		}
+		for _, s := range secrets {
+			if strings.Contains(string(out), s) || strings.Contains(string(out), hex.EncodeToString([]byte(s))) {
+				t.Fatalf("%s, the dump contains a sensitive header value", when)
+			}
+		}
+	}
+	publish("evt_sealed_1")
+	reads("after create")
+
+	var patched rawJSON
+	e.mustDo(200, "PATCH", "/users/u_1/webhooks/"+w.ID, map[string]any{"name": "renamed"}, &patched)
+	masked("a PATCH answer without headers", patched)
+	publish("evt_sealed_2")
+
+	e.mustDo(200, "PATCH", "/users/u_1/webhooks/"+w.ID, map[string]any{"headers": map[string]any{"Authorization": "****", "X-Tenant-Ref": "****"}}, &patched)
+	masked("a PATCH answer echoing the mask", patched)
+	publish("evt_sealed_3")
+
+	var current map[string]any
+	e.mustDo(200, "GET", "/users/u_1/webhooks/"+w.ID, nil, &current)
+	put := map[string]any{}
+	for _, k := range []string{"name", "url", "events", "headers", "sensitive_headers"} {
+		put[k] = current[k]
+	}
+	var replaced rawJSON
+	e.mustDo(200, "PUT", "/users/u_1/webhooks/"+w.ID, put, &replaced)
+	masked("a PUT answer echoing the read", replaced)
+	publish("evt_sealed_4")
+	reads("after the edits")
+	dump("after the edits")
+
+	t.Run("a row stored before sealing keeps working and is sealed at its next write", func(t *testing.T) {
+		if _, err := e.store.DB().Exec(`UPDATE webhooks SET headers = $2, sealed_headers = NULL WHERE id = $1`, w.ID,
+			`{"Authorization":"Bearer plainbearer77","X-Tenant-Ref":"tenantref77","X-Team":"core"}`); err != nil {
+			t.Fatal(err)
+		}
+		reads("for a plaintext row")
+		publish("evt_sealed_5")
+		e.mustDo(200, "PATCH", "/users/u_1/webhooks/"+w.ID, map[string]any{"description": "sealed now"}, nil)
+		publish("evt_sealed_6")
+		dump("after a write of the plaintext row")
+	})
 }

@@ -113,6 +113,7 @@ type webhookRequest struct {
 	Events               []string            `json:"events"`
 	Active               *bool               `json:"active,omitempty"`
 	Headers              map[string]string   `json:"headers"`
+	SensitiveHeaders     []string            `json:"sensitive_headers"`
 	EventHeader          string              `json:"event_header"`
 	TimeoutSeconds       *int                `json:"timeout_seconds"`
 	Format               string              `json:"format"`
@@ -189,7 +190,7 @@ func requestOf(w *herald.Webhook) webhookRequest {
 	timeout, daf, das := w.TimeoutSeconds, w.DisableAfterFailures, w.DisableAfterSeconds
 	return webhookRequest{
 		Name: w.Name, Description: w.Description, URL: w.URL, Events: w.Events, Headers: w.Headers,
-		EventHeader: w.EventHeader, TimeoutSeconds: &timeout, Format: w.Format, Retry: &retry, Signing: &sg,
+		SensitiveHeaders: w.SensitiveHeaders, EventHeader: w.EventHeader, TimeoutSeconds: &timeout, Format: w.Format, Retry: &retry, Signing: &sg,
 		SecretPrefix: w.SecretPrefix, DisableAfterFailures: &daf, DisableAfterSeconds: &das,
 	}
 }
@@ -292,6 +293,7 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest, current *her
 	}
 	w.Name, w.Description, w.URL = strings.TrimSpace(in.Name), in.Description, strings.TrimSpace(in.URL)
 	w.Events, w.Headers, w.EventHeader = in.Events, in.Headers, in.EventHeader
+	w.SensitiveHeaders = in.SensitiveHeaders
 	preset, ok := presetDefaults(in.Preset)
 	if !ok {
 		names := []string{}
@@ -344,6 +346,22 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest, current *her
 		} else if !headerValue(v) || len(v) > 2000 {
 			add("headers."+k, "value must be one line of at most 2000 characters, without control characters")
 		}
+	}
+	if w.SensitiveHeaders == nil {
+		w.SensitiveHeaders = []string{}
+	}
+	if len(w.SensitiveHeaders) > 20 {
+		add("sensitive_headers", "at most 20 header names")
+	}
+	marked := map[string]bool{}
+	for i, k := range w.SensitiveHeaders {
+		field := "sensitive_headers[" + strconv.Itoa(i) + "]"
+		if !headerName.MatchString(k) {
+			add(field, "not a header name")
+		} else if marked[strings.ToLower(k)] {
+			add(field, "duplicate")
+		}
+		marked[strings.ToLower(k)] = true
 	}
 	if w.EventHeader != "" && (!headerName.MatchString(w.EventHeader) || reserved[strings.ToLower(w.EventHeader)]) {
 		add("event_header", "not an allowed header name")

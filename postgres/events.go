@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/herald-webhooks/herald"
 )
@@ -168,17 +170,21 @@ type Target struct {
 	WebhookStatus  string    `db:"webhook_status"`
 	WebhookDeleted bool      `db:"webhook_deleted"`
 	URL            string    `db:"url"`
-	Headers        []byte    `db:"headers"`
-	EventHeader    string    `db:"event_header"`
-	TimeoutSeconds int       `db:"timeout_seconds"`
-	Secrets        []string  `db:"-"`       // the secrets that sign now, opened, newest first
-	Signing        []byte    `db:"signing"` // JSON of the webhook's herald.Signing
+	Headers        []byte    `db:"headers"` // JSON object of the custom headers, sensitive ones opened
+	SealedHeaders  []byte    `db:"sealed_headers"`
+	// SensitiveHeaders are the header names the user marked sensitive: redacted in the log
+	// like the credential names.
+	SensitiveHeaders pq.StringArray `db:"sensitive_headers"`
+	EventHeader      string         `db:"event_header"`
+	TimeoutSeconds   int            `db:"timeout_seconds"`
+	Secrets          []string       `db:"-"`       // the secrets that sign now, opened, newest first
+	Signing          []byte         `db:"signing"` // JSON of the webhook's herald.Signing
 }
 
 const targetSQL = `
 SELECT d.id AS delivery_id, d.status AS delivery_status, e.id AS event_id, e.type AS event_type,
        e.timestamp AS event_timestamp, d.body, w.id AS webhook_id, w.status AS webhook_status,
-       (w.deleted_at IS NOT NULL) AS webhook_deleted, w.url, w.headers, w.event_header,
+       (w.deleted_at IS NOT NULL) AS webhook_deleted, w.url, w.headers, w.sealed_headers, w.sensitive_headers, w.event_header,
        w.timeout_seconds, w.signing
 FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
 WHERE d.id = $1`
@@ -195,6 +201,14 @@ func (s *Store) DeliveryTarget(ctx context.Context, deliveryID string) (*Target,
 		return nil, err
 	}
 	t.Secrets = secrets
+	headers, err := s.openHeaders(t.WebhookID, t.Headers, t.SealedHeaders)
+	if err != nil {
+		return nil, err
+	}
+	if t.Headers, err = json.Marshal(headers); err != nil {
+		return nil, err
+	}
+	t.SealedHeaders = nil
 	return &t, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/secretbox"
+	"github.com/herald-webhooks/herald/signing"
 )
 
 // SetSecretBox sets the box that seals webhook secrets at rest. Call it once, before the store
@@ -40,7 +42,9 @@ type webhookRow struct {
 	Events               pq.StringArray `db:"events"`
 	Status               string         `db:"status"`
 	DisabledReason       string         `db:"disabled_reason"`
-	Headers              []byte         `db:"headers"`
+	Headers              []byte         `db:"headers"` // sensitive values masked (plaintext in rows older than 0006)
+	SensitiveHeaders     pq.StringArray `db:"sensitive_headers"`
+	SealedHeaders        []byte         `db:"sealed_headers"` // the sensitive values, a sealed JSON object
 	EventHeader          string         `db:"event_header"`
 	TimeoutSeconds       int            `db:"timeout_seconds"`
 	Format               string         `db:"format"`
@@ -58,15 +62,17 @@ type webhookRow struct {
 }
 
 const webhookColumns = `id, user_id, organization_id, name, description, url, events, status, disabled_reason,
-	headers, event_header, timeout_seconds, format, retry, signing, secret_prefix, secret_hint,
+	headers, sensitive_headers, sealed_headers, event_header, timeout_seconds, format, retry, signing, secret_prefix, secret_hint,
 	disable_after_failures, disable_after_seconds, consecutive_failures, failing_since, disabled_at,
 	created_at, updated_at`
 
-// webhook converts the row. Rows never carry secrets: those are in webhook_secrets, sealed.
+// webhook converts the row. The webhook carries no secret: signing secrets are in
+// webhook_secrets, sealed, and sensitive header values read masked (rows written before
+// sealing existed hold them in plaintext; they are masked here all the same).
 func (r *webhookRow) webhook() (*herald.Webhook, error) {
 	w := &herald.Webhook{
 		ID: r.ID, Name: r.Name, Description: r.Description, URL: r.URL, Events: []string(r.Events),
-		Status: r.Status, DisabledReason: r.DisabledReason, EventHeader: r.EventHeader,
+		SensitiveHeaders: []string(r.SensitiveHeaders), Status: r.Status, DisabledReason: r.DisabledReason, EventHeader: r.EventHeader,
 		TimeoutSeconds: r.TimeoutSeconds, Format: r.Format, SecretPrefix: r.SecretPrefix,
 		SecretHint: r.SecretHint, DisableAfterFailures: r.DisableAfterFailures,
 		DisableAfterSeconds: r.DisableAfterSeconds, ConsecutiveFailures: r.ConsecutiveFailures,
@@ -98,7 +104,108 @@ func (r *webhookRow) webhook() (*herald.Webhook, error) {
 	if w.Headers == nil {
 		w.Headers = map[string]string{}
 	}
+	if w.SensitiveHeaders == nil {
+		w.SensitiveHeaders = []string{}
+	}
+	w.Headers = maskHeaders(w.Headers, w.SensitiveHeaders)
 	return w, nil
+}
+
+// SensitiveHeader reports whether a custom header's value is sealed at rest and masked on
+// read: a credential name (signing.CredentialHeader) or one of marked, in any case.
+func SensitiveHeader(name string, marked []string) bool {
+	if signing.CredentialHeader(name) {
+		return true
+	}
+	for _, m := range marked {
+		if strings.EqualFold(m, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// maskHeaders returns h with the values of its sensitive headers replaced by the mask.
+func maskHeaders(h map[string]string, marked []string) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		if SensitiveHeader(k, marked) {
+			v = herald.MaskedHeaderValue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// headersContext binds a webhook's sealed headers to it, apart from its signing secrets.
+func headersContext(webhookID string) string { return "headers:" + webhookID }
+
+// openHeaders returns a webhook's custom headers with their real values: the sealed ones
+// opened over the stored ones (which, in rows older than sealing, are the plaintext).
+func (s *Store) openHeaders(webhookID string, stored, sealed []byte) (map[string]string, error) {
+	h := map[string]string{}
+	if len(stored) > 0 {
+		if err := json.Unmarshal(stored, &h); err != nil {
+			return nil, fmt.Errorf("webhook %s headers: %w", webhookID, err)
+		}
+	}
+	if len(sealed) == 0 {
+		return h, nil
+	}
+	if s.box == nil {
+		return nil, errNoBox
+	}
+	pt, err := s.box.Open(sealed, headersContext(webhookID))
+	if err != nil {
+		return nil, fmt.Errorf("webhook %s headers (is HERALD_SECRET_KEY the key they were sealed with?): %w", webhookID, err)
+	}
+	var real map[string]string
+	if err := json.Unmarshal(pt, &real); err != nil {
+		return nil, fmt.Errorf("webhook %s sealed headers: %w", webhookID, err)
+	}
+	for k, v := range real {
+		h[k] = v
+	}
+	return h, nil
+}
+
+// sealHeaders splits w's custom headers for storage: the JSON of the headers with sensitive
+// values masked, and those values sealed (nil when there are none). A sensitive header whose
+// value is the mask keeps its real value from previous (the headers as they were, real
+// values, and their marks), so that a client sending back what it read changes nothing.
+func (s *Store) sealHeaders(w *herald.Webhook, previous map[string]string, previousMarked []string) (stored, sealed []byte, err error) {
+	plain, secret := map[string]string{}, map[string]string{}
+	for k, v := range w.Headers {
+		if real, ok := previous[k]; ok && v == herald.MaskedHeaderValue && SensitiveHeader(k, previousMarked) {
+			v = real
+		}
+		if SensitiveHeader(k, w.SensitiveHeaders) {
+			secret[k], v = v, herald.MaskedHeaderValue
+		}
+		plain[k] = v
+	}
+	if stored, err = json.Marshal(plain); err != nil {
+		return nil, nil, err
+	}
+	if len(secret) == 0 {
+		return stored, nil, nil
+	}
+	if s.box == nil {
+		return nil, nil, errNoBox
+	}
+	pt, err := json.Marshal(secret)
+	if err != nil {
+		return nil, nil, err
+	}
+	return stored, s.box.Seal(pt, headersContext(w.ID)), nil
+}
+
+// markedHeaders is a webhook's sensitive header list as stored: never NULL.
+func markedHeaders(w *herald.Webhook) pq.StringArray {
+	if w.SensitiveHeaders == nil {
+		return pq.StringArray{}
+	}
+	return pq.StringArray(w.SensitiveHeaders)
 }
 
 func nullString(s string) *string {
@@ -108,44 +215,42 @@ func nullString(s string) *string {
 	return &s
 }
 
-// webhookJSON is a webhook's JSON columns, encoded.
-func webhookJSON(w *herald.Webhook) (headers, retry, sign []byte, err error) {
-	h := w.Headers
-	if h == nil {
-		h = map[string]string{}
-	}
-	if headers, err = json.Marshal(h); err != nil {
-		return nil, nil, nil, err
-	}
+// webhookJSON is a webhook's retry and signing columns, encoded (headers: sealHeaders).
+func webhookJSON(w *herald.Webhook) (retry, sign []byte, err error) {
 	if retry, err = json.Marshal(w.Retry); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	sg := w.Signing
 	if sg.Scheme == "" {
 		sg.Scheme = herald.SchemeStandard
 	}
 	if sign, err = json.Marshal(sg); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return headers, retry, sign, nil
+	return retry, sign, nil
 }
 
 const insertWebhookSQL = `
 INSERT INTO webhooks (id, user_id, organization_id, name, description, url, events, status, headers,
 	event_header, timeout_seconds, format, retry, signing, secret_prefix, secret_hint, disable_after_failures,
-	disable_after_seconds)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+	disable_after_seconds, sensitive_headers, sealed_headers)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 RETURNING created_at, updated_at`
 
 const insertSecretSQL = `INSERT INTO webhook_secrets (webhook_id, sealed) VALUES ($1, $2)`
 
 // CreateWebhook inserts a webhook with its ID set and its plaintext signing secret: the secret
-// is sealed into webhook_secrets, the hint and the timestamps are filled in.
+// is sealed into webhook_secrets, so are sensitive header values; the hint and the timestamps
+// are filled in and w's headers are masked as every later read shows them.
 func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook, secret string) error {
 	if s.box == nil {
 		return errNoBox
 	}
-	headers, retry, sign, err := webhookJSON(w)
+	retry, sign, err := webhookJSON(w)
+	if err != nil {
+		return err
+	}
+	headers, sealedHeaders, err := s.sealHeaders(w, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -158,7 +263,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook, secret str
 	err = tx.QueryRowxContext(ctx, insertWebhookSQL, w.ID, nullString(w.UserID), nullString(w.OrganizationID),
 		w.Name, w.Description, w.URL, pq.StringArray(w.Events), w.Status, headers, w.EventHeader,
 		w.TimeoutSeconds, w.Format, retry, sign, w.SecretPrefix, w.SecretHint, w.DisableAfterFailures,
-		w.DisableAfterSeconds,
+		w.DisableAfterSeconds, markedHeaders(w), sealedHeaders,
 	).Scan(&w.CreatedAt, &w.UpdatedAt)
 	if err != nil {
 		if isForeignKeyViolation(err) {
@@ -169,7 +274,12 @@ func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook, secret str
 	if _, err := tx.ExecContext(ctx, insertSecretSQL, w.ID, s.box.Seal([]byte(secret), w.ID)); err != nil {
 		return fmt.Errorf("insert webhook secret: %w", err)
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("insert webhook: %w", err)
+	}
+	w.SensitiveHeaders = []string(markedHeaders(w))
+	w.Headers = maskHeaders(w.Headers, w.SensitiveHeaders)
+	return nil
 }
 
 const updateWebhookSQL = `
@@ -181,25 +291,47 @@ UPDATE webhooks SET name = $2, description = $3, url = $4, events = $5, headers 
 	disabled_at = CASE WHEN $14 THEN NULL ELSE disabled_at END,
 	consecutive_failures = CASE WHEN $14 AND $15 = 'active' THEN 0 ELSE consecutive_failures END,
 	failing_since = CASE WHEN $14 AND $15 = 'active' THEN NULL ELSE failing_since END,
-	updated_at = now()
+	sensitive_headers = $17, sealed_headers = $18, updated_at = now()
 WHERE id = $1 AND deleted_at IS NULL
 RETURNING ` + webhookColumns
 
 // UpdateWebhook replaces a webhook's settings (not its owner, secret or creation time) with
 // those of w and returns the stored webhook. Its status changes only with setStatus (to
 // w.Status, clearing a disabled reason; activation also resets the failure counter), so a
-// concurrent auto-disable is not undone by an edit.
+// concurrent auto-disable is not undone by an edit. A sensitive header given the mask keeps
+// its stored value (sealed, or plaintext in a row older than sealing, which is sealed now).
 func (s *Store) UpdateWebhook(ctx context.Context, w *herald.Webhook, setStatus bool) (*herald.Webhook, error) {
-	headers, retry, sign, err := webhookJSON(w)
+	retry, sign, err := webhookJSON(w)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("update webhook: %w", err)
+	}
+	defer tx.Rollback()
+	var old webhookRow
+	if err := tx.GetContext(ctx, &old, `SELECT `+webhookColumns+` FROM webhooks WHERE id = $1 AND deleted_at IS NULL
+		FOR UPDATE`, w.ID); err != nil {
+		return nil, notFound(err, "webhook")
+	}
+	previous, err := s.openHeaders(old.ID, old.Headers, old.SealedHeaders)
+	if err != nil {
+		return nil, err
+	}
+	headers, sealedHeaders, err := s.sealHeaders(w, previous, []string(old.SensitiveHeaders))
 	if err != nil {
 		return nil, err
 	}
 	var r webhookRow
-	err = s.db.GetContext(ctx, &r, updateWebhookSQL, w.ID, w.Name, w.Description, w.URL, pq.StringArray(w.Events),
+	err = tx.GetContext(ctx, &r, updateWebhookSQL, w.ID, w.Name, w.Description, w.URL, pq.StringArray(w.Events),
 		headers, w.EventHeader, w.TimeoutSeconds, w.Format, retry, sign, w.SecretPrefix, w.DisableAfterFailures,
-		setStatus, w.Status, w.DisableAfterSeconds)
+		setStatus, w.Status, w.DisableAfterSeconds, markedHeaders(w), sealedHeaders)
 	if err != nil {
 		return nil, notFound(err, "webhook")
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("update webhook: %w", err)
 	}
 	return r.webhook()
 }
