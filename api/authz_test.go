@@ -77,6 +77,8 @@ var matrixRoutes = map[string]matrixRoute{
 	"POST /api/v1/users/:id/webhooks":                  {ownerWrite, "/api/v1/users/{user}/webhooks", `{"url":"{receiver}","events":["*"]}`},
 	"GET /api/v1/webhooks/:id/deliveries":              {ownerRead, "/api/v1/webhooks/{webhook}/deliveries", ""},
 	"GET /api/v1/deliveries/:id":                       {ownerRead, "/api/v1/deliveries/{delivery}", ""},
+	"GET /api/v1/organization/:id/deliveries":          {ownerRead, "/api/v1/organization/{org}/deliveries", ""},
+	"GET /api/v1/users/:id/deliveries":                 {ownerRead, "/api/v1/users/{user}/deliveries", ""},
 	"POST /api/v1/deliveries/:id/redeliver":            {ownerWrite, "/api/v1/deliveries/{delivery}/redeliver", ""},
 	"GET /metrics":                                     {public, "/metrics", ""},
 	"GET /api/v1/openapi.json":                         {public, "/api/v1/openapi.json", ""},

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -13,10 +14,12 @@ import (
 func (s *Server) deliveryRoutes(g *gin.RouterGroup) {
 	g.GET("/webhooks/:id/deliveries", s.listDeliveries)
 	g.GET("/deliveries/:id", s.getDelivery)
+	// Gin needs the same wildcard name as the webhook routes at this position: :id is the owner.
+	g.GET("/users/:id/deliveries", s.listOwnerDeliveries(userScope))
+	g.GET("/organization/:id/deliveries", s.listOwnerDeliveries(orgScope))
 }
 
 func (s *Server) listDeliveries(c *gin.Context) {
-	ctx := c.Request.Context()
 	if err := s.authorizeLog(c, c.Param("id")); err != nil {
 		s.writeError(c, err)
 		return
@@ -31,8 +34,43 @@ func (s *Server) listDeliveries(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	f.WebhookID, f.Limit = c.Param("id"), limit+1
-	ds, err := s.Store.WebhookDeliveries(ctx, f)
+	f.WebhookID = c.Param("id")
+	s.writeDeliveries(c, f, limit)
+}
+
+// listOwnerDeliveries lists the deliveries of every webhook of the path's owner, deleted
+// webhooks included (their logs stay readable), with the filters of a webhook's log: the
+// support question "what never arrived?" in one call. It is authorised like listing that
+// owner's webhooks.
+func (s *Server) listOwnerDeliveries(sc scope) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := s.authorizeOwner(c, sc.owner(c), read); err != nil {
+			s.writeError(c, err)
+			return
+		}
+		if err := s.ownerExists(c, sc); err != nil {
+			s.writeError(c, err)
+			return
+		}
+		limit, err := pageLimit(c)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		f, err := deliveryFilter(c)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		f.Owner = sc.owner(c)
+		s.writeDeliveries(c, f, limit)
+	}
+}
+
+// writeDeliveries answers one page of a delivery log.
+func (s *Server) writeDeliveries(c *gin.Context, f postgres.DeliveryFilter, limit int) {
+	f.Limit = limit + 1
+	ds, err := s.Store.WebhookDeliveries(c.Request.Context(), f)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -67,16 +105,26 @@ func (s *Server) authorizeLog(c *gin.Context, webhookID string) error {
 	return s.authorizeOwner(c, owner, read)
 }
 
-// deliveryFilter reads the filters of a delivery list: status, event (type), since and until
-// (RFC 3339, on the delivery's creation time) and cursor. Each bad one is a field detail.
+// deliveryFilter reads the filters of a delivery list: status (one or a comma-separated list,
+// any of which matches), event (type), since and until (RFC 3339, on the delivery's creation
+// time) and cursor. Each bad one is a field detail.
 func deliveryFilter(c *gin.Context) (postgres.DeliveryFilter, error) {
 	var d []herald.ErrorDetail
 	add := func(field, msg string) { d = append(d, herald.ErrorDetail{Field: field, Message: msg}) }
-	f := postgres.DeliveryFilter{Status: c.Query("status"), EventType: c.Query("event"), Before: c.Query("cursor")}
-	switch f.Status {
-	case "", herald.DeliveryPending, herald.DeliverySucceeded, herald.DeliveryFailed, herald.DeliveryCancelled, herald.DeliveryHeld:
-	default:
-		add("status", "must be pending, succeeded, failed, cancelled or held")
+	f := postgres.DeliveryFilter{EventType: c.Query("event"), Before: c.Query("cursor")}
+	if v := c.Query("status"); v != "" {
+		for _, st := range strings.Split(v, ",") {
+			switch st = strings.TrimSpace(st); st {
+			case herald.DeliveryPending, herald.DeliverySucceeded, herald.DeliveryFailed, herald.DeliveryCancelled, herald.DeliveryHeld:
+				f.Statuses = append(f.Statuses, st)
+			default:
+				f.Statuses = nil
+				add("status", "must be pending, succeeded, failed, cancelled or held, or a comma-separated list of them")
+			}
+			if f.Statuses == nil {
+				break
+			}
+		}
 	}
 	if f.EventType != "" && !herald.ValidID(f.EventType) {
 		add("event", "not an event type name")

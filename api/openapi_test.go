@@ -400,6 +400,9 @@ func TestAnswersMatchTheDocumentedShapes(t *testing.T) {
 	answer("Delivery", 200, "GET", "/deliveries/"+ds[0].ID, nil)
 	answer("Redelivery", 202, "POST", "/deliveries/"+ds[0].ID+"/redeliver", nil)
 	answer("DeliveryList", 200, "GET", "/webhooks/"+w.ID+"/deliveries", nil)
+	answer("DeliveryList", 200, "GET", "/users/u_1/deliveries?status=failed,succeeded", nil)
+	answer("DeliveryList", 200, "GET", "/organization/org_1/deliveries?status=failed,held,cancelled", nil)
+	answer("Error", 422, "GET", "/organization/org_1/deliveries?status=lost", nil)
 	answer("WebhookStats", 200, "GET", "/webhooks/"+w.ID+"/stats", nil)
 	rp := answer("Replay", 202, "POST", "/webhooks/"+w.ID+"/replay", map[string]any{"status": []string{"succeeded"}})
 	var replay struct{ ID string }

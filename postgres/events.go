@@ -375,31 +375,48 @@ func (s *Store) Delivery(ctx context.Context, id string) (*herald.Delivery, erro
 	return &d, nil
 }
 
-// DeliveryFilter narrows a webhook's delivery log. Zero fields do not filter.
+// DeliveryFilter narrows a delivery log: one webhook's (WebhookID) or, when WebhookID is
+// empty, every webhook of Owner, deleted ones included, since their logs stay readable. Zero
+// fields do not filter.
 type DeliveryFilter struct {
 	WebhookID string
-	Status    string
+	Owner     Owner
+	Statuses  []string // any of these
 	EventType string
 	Since     time.Time // created at or after
 	Until     time.Time // created before
-	Before    string    // cursor: a delivery id of this webhook; only older deliveries are returned
+	Before    string    // cursor: a delivery id of this log; only older deliveries are returned
 	Limit     int
 }
 
-const webhookDeliveriesSQL = `SELECT ` + deliveryColumns + ` FROM deliveries d JOIN events e ON e.id = d.event_id
-WHERE d.webhook_id = $1 AND ($2 = '' OR d.status = $2) AND ($3 = '' OR e.type = $3)
+// scope is the SQL condition on d.webhook_id that selects the filter's log, with its argument
+// as $1. Only these fixed fragments reach the query text.
+func (f DeliveryFilter) scope() (string, string) {
+	switch {
+	case f.WebhookID != "":
+		return `d.webhook_id = $1`, f.WebhookID
+	case f.Owner.OrganizationID != "":
+		return `d.webhook_id IN (SELECT id FROM webhooks WHERE organization_id = $1)`, f.Owner.OrganizationID
+	default:
+		return `d.webhook_id IN (SELECT id FROM webhooks WHERE user_id = $1)`, f.Owner.UserID
+	}
+}
+
+const deliveriesFilterSQL = ` AND (cardinality($2::text[]) = 0 OR d.status = ANY($2)) AND ($3 = '' OR e.type = $3)
   AND ($4::timestamptz IS NULL OR d.created_at >= $4) AND ($5::timestamptz IS NULL OR d.created_at < $5)
   AND ($6::timestamptz IS NULL OR (d.created_at, d.id) < ($6, $7))
 ORDER BY d.created_at DESC, d.id DESC LIMIT $8`
 
-// WebhookDeliveries lists a webhook's deliveries newest first. A cursor that is not one of
-// the webhook's deliveries is a validation error on the field "cursor".
+// WebhookDeliveries lists a webhook's deliveries, or an owner's across its webhooks, newest
+// first. A cursor that is not one of that log's deliveries is a validation error on the field
+// "cursor".
 func (s *Store) WebhookDeliveries(ctx context.Context, f DeliveryFilter) ([]herald.Delivery, error) {
+	where, arg := f.scope()
 	var before *time.Time
 	if f.Before != "" {
 		var t time.Time
-		err := s.db.GetContext(ctx, &t, `SELECT created_at FROM deliveries WHERE id = $1 AND webhook_id = $2`,
-			f.Before, f.WebhookID)
+		err := s.db.GetContext(ctx, &t, `SELECT d.created_at FROM deliveries d WHERE `+where+` AND d.id = $2`,
+			arg, f.Before)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, &herald.Error{Code: herald.EInvalid, Message: "invalid cursor",
 				Details: []herald.ErrorDetail{{Field: "cursor", Message: "is not a next_cursor of this list"}}}
@@ -409,8 +426,13 @@ func (s *Store) WebhookDeliveries(ctx context.Context, f DeliveryFilter) ([]hera
 		}
 		before = &t
 	}
+	statuses := f.Statuses
+	if statuses == nil {
+		statuses = []string{}
+	}
 	out := []herald.Delivery{}
-	err := s.db.SelectContext(ctx, &out, webhookDeliveriesSQL, f.WebhookID, f.Status, f.EventType,
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries d JOIN events e ON e.id = d.event_id WHERE ` + where + deliveriesFilterSQL
+	err := s.db.SelectContext(ctx, &out, q, arg, pq.Array(statuses), f.EventType,
 		optionalTime(f.Since), optionalTime(f.Until), before, f.Before, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
