@@ -172,7 +172,7 @@ func (p *Publisher) start(ctx context.Context, ev *herald.Event, created bool) (
 			workflows.AttrOwnerID.ValueSet(owner),
 			workflows.BuildIDsAttribute(),
 		),
-	}, workflows.EventWorkflow, workflows.EventInput{EventID: ev.ID})
+	}, workflows.EventWorkflow, workflows.EventInput{EventID: ev.ID, WaveSize: workflows.DefaultWaveSize})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case errors.As(err, &already):

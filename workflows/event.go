@@ -25,10 +25,6 @@ const (
 	historyPerRun = 10_000
 )
 
-// pagedFanout is the change that made the event workflow page its fan-out; runs recorded
-// before it resolve every destination at once and replay so.
-const pagedFanout = "paged-fanout"
-
 // EventWorkflow fans an event out: one delivery workflow per matching webhook, in waves of at
 // most in.WaveSize children, continuing as new every few waves, so that fan-out is bounded by
 // nothing but time.
@@ -43,14 +39,11 @@ func EventWorkflow(ctx workflow.Context, in EventInput) (*EventResult, error) {
 			NonRetryableErrorTypes: []string{activities.ErrNotFound},
 		},
 	})
-	if workflow.GetVersion(ctx, pagedFanout, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if in.WaveSize <= 0 { // started before paged fan-out (see EventInput.WaveSize)
 		return fanOutAtOnce(ctx, lctx, in)
 	}
 	var a *activities.Activities
 	wave := in.WaveSize
-	if wave <= 0 {
-		wave = DefaultWaveSize
-	}
 	out := &EventResult{Started: in.Started}
 	for waves := 1; ; waves++ {
 		var res activities.ResolveResult

@@ -79,7 +79,11 @@ var SearchAttributes = map[string]enumspb.IndexedValueType{
 // EventInput starts (or continues) an event workflow.
 type EventInput struct {
 	EventID string
-	// WaveSize is the children started per wave (one resolve page); DefaultWaveSize when 0.
+	// WaveSize is the children started per wave (one resolve page). The starter sets it
+	// (DefaultWaveSize); an event workflow started before paged fan-out has 0 and resolves
+	// every destination at once, as it did when it started. The input, not workflow.GetVersion,
+	// tells the two apart: GetVersion would upsert TemporalChangeVersion on every event workflow,
+	// one more visibility write per event on the path every delivery takes.
 	WaveSize int
 	// After is the resolve cursor a continued run starts from ("" at the start); Started the
 	// deliveries earlier runs started.
