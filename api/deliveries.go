@@ -24,18 +24,7 @@ func (s *Server) listDeliveries(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	limit, err := pageLimit(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	f, err := deliveryFilter(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	f.WebhookID = c.Param("id")
-	s.writeDeliveries(c, f, limit)
+	s.writeDeliveries(c, func(f *postgres.DeliveryFilter) { f.WebhookID = c.Param("id") })
 }
 
 // listOwnerDeliveries lists the deliveries of every webhook of the path's owner, deleted
@@ -52,23 +41,24 @@ func (s *Server) listOwnerDeliveries(sc scope) gin.HandlerFunc {
 			s.writeError(c, err)
 			return
 		}
-		limit, err := pageLimit(c)
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		f, err := deliveryFilter(c)
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		f.Owner = sc.owner(c)
-		s.writeDeliveries(c, f, limit)
+		s.writeDeliveries(c, func(f *postgres.DeliveryFilter) { f.Owner = sc.owner(c) })
 	}
 }
 
-// writeDeliveries answers one page of a delivery log.
-func (s *Server) writeDeliveries(c *gin.Context, f postgres.DeliveryFilter, limit int) {
+// writeDeliveries answers one page of a delivery log: the request's limit and filters, with
+// narrow choosing whose log it is (one webhook's, or every webhook of one owner).
+func (s *Server) writeDeliveries(c *gin.Context, narrow func(*postgres.DeliveryFilter)) {
+	limit, err := pageLimit(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	f, err := deliveryFilter(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	narrow(&f)
 	f.Limit = limit + 1
 	ds, err := s.Store.WebhookDeliveries(c.Request.Context(), f)
 	if err != nil {
