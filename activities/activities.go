@@ -30,11 +30,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/metrics"
-	"github.com/herald-webhooks/herald/netguard"
-	"github.com/herald-webhooks/herald/payload"
-	"github.com/herald-webhooks/herald/postgres"
-	"github.com/herald-webhooks/herald/signing"
+	"github.com/herald-webhooks/herald/internal/metrics"
+	"github.com/herald-webhooks/herald/internal/netguard"
+	"github.com/herald-webhooks/herald/internal/payload"
+	"github.com/herald-webhooks/herald/internal/postgres"
+	"github.com/herald-webhooks/herald/internal/signing"
 )
 
 // Application error types the retry policy reads.

@@ -15,9 +15,9 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
-	"github.com/herald-webhooks/herald/devstack/devstacktest"
-	"github.com/herald-webhooks/herald/postgres"
-	"github.com/herald-webhooks/herald/signing"
+	"github.com/herald-webhooks/herald/internal/devstack/devstacktest"
+	"github.com/herald-webhooks/herald/internal/postgres"
+	"github.com/herald-webhooks/herald/internal/signing"
 )
 
 // TestAnInterruptedAttemptIsInTheLog cuts a deliver activity while the receiver holds its

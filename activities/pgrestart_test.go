@@ -14,10 +14,10 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
-	"github.com/herald-webhooks/herald/devstack"
-	"github.com/herald-webhooks/herald/devstack/devstacktest"
-	"github.com/herald-webhooks/herald/postgres"
-	"github.com/herald-webhooks/herald/signing"
+	"github.com/herald-webhooks/herald/internal/devstack"
+	"github.com/herald-webhooks/herald/internal/devstack/devstacktest"
+	"github.com/herald-webhooks/herald/internal/postgres"
+	"github.com/herald-webhooks/herald/internal/signing"
 )
 
 // TestAPostgreSQLRestartCostsNoAttempt restarts a real PostgreSQL under the deliver activity,

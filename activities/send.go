@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // NewGuardedHTTPClient is NewHTTPClient whose connections are checked by control (e.g.

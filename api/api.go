@@ -16,9 +16,9 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
-	"github.com/herald-webhooks/herald/metrics"
-	"github.com/herald-webhooks/herald/netguard"
-	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/internal/metrics"
+	"github.com/herald-webhooks/herald/internal/netguard"
+	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/starter"
 )
 

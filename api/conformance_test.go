@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/herald-webhooks/herald/catalog"
-	"github.com/herald-webhooks/herald/presets"
-	"github.com/herald-webhooks/herald/signing"
-	"github.com/herald-webhooks/herald/signing/seedverify"
+	"github.com/herald-webhooks/herald/internal/catalog"
+	"github.com/herald-webhooks/herald/internal/presets"
+	"github.com/herald-webhooks/herald/internal/signing"
+	"github.com/herald-webhooks/herald/internal/signing/seedverify"
 )
 
 // handled is one request a conformance receiver got, with what its handler port did.
@@ -29,7 +29,7 @@ type handled struct {
 }
 
 // handlerReceiver is a real HTTP endpoint that runs, for each path, a port of a seed
-// product's documented handler code (signing/seedverify): 200 when the handler processed the
+// product's documented handler code (internal/signing/seedverify): 200 when the handler processed the
 // request, 401 for a failed check, 500 when it threw.
 type handlerReceiver struct {
 	*httptest.Server

@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/starter"
 	"github.com/herald-webhooks/herald/workflows"
 )

@@ -10,7 +10,7 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
-	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // directoryRoutes are the backend's sync of its users, organizations and memberships; they

@@ -8,7 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // statusOf is the one mapping from Herald error codes to HTTP statuses.

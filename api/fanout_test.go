@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/signing"
+	"github.com/herald-webhooks/herald/internal/signing"
 	"github.com/herald-webhooks/herald/workflows"
 )
 

@@ -18,7 +18,7 @@ import (
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/api"
-	"github.com/herald-webhooks/herald/devstack"
+	"github.com/herald-webhooks/herald/internal/devstack"
 	"github.com/herald-webhooks/herald/starter"
 	"github.com/herald-webhooks/herald/worker"
 )

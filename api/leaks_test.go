@@ -19,7 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/herald-webhooks/herald/activities"
-	"github.com/herald-webhooks/herald/devstack"
+	"github.com/herald-webhooks/herald/internal/devstack"
 	"github.com/herald-webhooks/herald/worker"
 	"github.com/herald-webhooks/herald/workflows"
 )

@@ -16,7 +16,7 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/api"
-	"github.com/herald-webhooks/herald/netguard"
+	"github.com/herald-webhooks/herald/internal/netguard"
 	"github.com/herald-webhooks/herald/starter"
 )
 

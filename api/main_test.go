@@ -21,10 +21,10 @@ import (
 
 	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/api"
-	"github.com/herald-webhooks/herald/devstack"
-	"github.com/herald-webhooks/herald/devstack/devstacktest"
-	"github.com/herald-webhooks/herald/netguard"
-	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/internal/devstack"
+	"github.com/herald-webhooks/herald/internal/devstack/devstacktest"
+	"github.com/herald-webhooks/herald/internal/netguard"
+	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/starter"
 	"github.com/herald-webhooks/herald/worker"
 )

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/herald-webhooks/herald/metrics"
+	"github.com/herald-webhooks/herald/internal/metrics"
 )
 
 // metricsRoutes serves GET /metrics (Prometheus text format, no authentication: scrapers

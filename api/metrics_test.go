@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/herald-webhooks/herald/api"
-	"github.com/herald-webhooks/herald/metrics"
+	"github.com/herald-webhooks/herald/internal/metrics"
 	"github.com/herald-webhooks/herald/starter"
 )
 

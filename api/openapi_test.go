@@ -18,8 +18,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/herald-webhooks/herald/api"
-	"github.com/herald-webhooks/herald/payload"
-	"github.com/herald-webhooks/herald/presets"
+	"github.com/herald-webhooks/herald/internal/payload"
+	"github.com/herald-webhooks/herald/internal/presets"
 )
 
 type openapiDoc struct {

@@ -10,12 +10,12 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/herald-webhooks/herald/presets"
-	"github.com/herald-webhooks/herald/signing/seedverify"
+	"github.com/herald-webhooks/herald/internal/presets"
+	"github.com/herald-webhooks/herald/internal/signing/seedverify"
 )
 
 // TestSeedReceivers delivers one event to a webhook created with each seed product's preset and
-// checks it with a Go port of that product's documented receiver (signing/seedverify). The
+// checks it with a Go port of that product's documented receiver (internal/signing/seedverify). The
 // event data holds what breaks naive re-serialization: HTML, an ampersand, 0.0 and 1e-7.
 func TestSeedReceivers(t *testing.T) {
 	e := newEnv(t)

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/herald-webhooks/herald/activities"
-	"github.com/herald-webhooks/herald/netguard"
+	"github.com/herald-webhooks/herald/internal/netguard"
 )
 
 // dnsServer is a real DNS server on loopback that answers A queries from a fixed table: a

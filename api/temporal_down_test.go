@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/herald-webhooks/herald/api"
-	"github.com/herald-webhooks/herald/devstack"
+	"github.com/herald-webhooks/herald/internal/devstack"
 	"github.com/herald-webhooks/herald/starter"
 )
 

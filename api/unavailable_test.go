@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/herald-webhooks/herald/api"
-	"github.com/herald-webhooks/herald/devstack/devstacktest"
+	"github.com/herald-webhooks/herald/internal/devstack/devstacktest"
 	"github.com/herald-webhooks/herald/starter"
 )
 

@@ -15,11 +15,11 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
-	"github.com/herald-webhooks/herald/netguard"
-	"github.com/herald-webhooks/herald/payload"
-	"github.com/herald-webhooks/herald/postgres"
-	"github.com/herald-webhooks/herald/presets"
-	"github.com/herald-webhooks/herald/signing"
+	"github.com/herald-webhooks/herald/internal/netguard"
+	"github.com/herald-webhooks/herald/internal/payload"
+	"github.com/herald-webhooks/herald/internal/postgres"
+	"github.com/herald-webhooks/herald/internal/presets"
+	"github.com/herald-webhooks/herald/internal/signing"
 )
 
 // webhookRoutes serves the webhook lifecycle on both scopes (Pocket's organization paths and

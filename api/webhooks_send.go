@@ -11,7 +11,7 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
-	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // TestEventType is the event a test send uses when none is chosen. It needs no catalog entry.

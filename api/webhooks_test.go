@@ -21,7 +21,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/herald-webhooks/herald/api"
-	"github.com/herald-webhooks/herald/devstack"
+	"github.com/herald-webhooks/herald/internal/devstack"
 	"github.com/herald-webhooks/herald/workflows"
 )
 

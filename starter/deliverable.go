@@ -9,7 +9,7 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
-	"github.com/herald-webhooks/herald/payload"
+	"github.com/herald-webhooks/herald/internal/payload"
 )
 
 // Undeliverable is why no delivery could carry data (nil when every one can), as a detail on

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/herald-webhooks/herald/payload"
+	"github.com/herald-webhooks/herald/internal/payload"
 )
 
 func TestUndeliverableDataIsNamedByItsPath(t *testing.T) {

@@ -27,9 +27,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/catalog"
-	"github.com/herald-webhooks/herald/metrics"
-	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/internal/catalog"
+	"github.com/herald-webhooks/herald/internal/metrics"
+	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/workflows"
 )
 

@@ -10,8 +10,8 @@ import (
 
 	sdkworker "go.temporal.io/sdk/worker"
 
-	"github.com/herald-webhooks/herald/bench"
-	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/internal/bench"
+	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // runBench is `herald bench`: one benchmark run; the table, then one JSON line, on stdout.

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/herald-webhooks/herald/api"
-	"github.com/herald-webhooks/herald/netguard"
-	"github.com/herald-webhooks/herald/postgres"
-	"github.com/herald-webhooks/herald/secretbox"
+	"github.com/herald-webhooks/herald/internal/netguard"
+	"github.com/herald-webhooks/herald/internal/postgres"
+	"github.com/herald-webhooks/herald/internal/secretbox"
 )
 
 // config is every setting of every command, from flags with environment defaults.

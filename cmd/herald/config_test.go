@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/herald-webhooks/herald/secretbox"
+	"github.com/herald-webhooks/herald/internal/secretbox"
 )
 
 func TestAPIAndWorkerRefuseToStartWithoutTheSecretKey(t *testing.T) {

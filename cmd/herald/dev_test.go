@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/herald-webhooks/herald/devstack/devstacktest"
+	"github.com/herald-webhooks/herald/internal/devstack/devstacktest"
 )
 
 func freePort(t *testing.T) int {

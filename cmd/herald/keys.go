@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 const keysUsage = "usage: herald keys create [-name NAME] | herald keys list | herald keys revoke ID"

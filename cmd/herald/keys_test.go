@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/herald-webhooks/herald/devstack/devstacktest"
+	"github.com/herald-webhooks/herald/internal/devstack/devstacktest"
 )
 
 func TestKeysCreateListRevoke(t *testing.T) {

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/herald-webhooks/herald/devstack"
-	"github.com/herald-webhooks/herald/devstack/devstacktest"
-	"github.com/herald-webhooks/herald/secretbox"
+	"github.com/herald-webhooks/herald/internal/devstack"
+	"github.com/herald-webhooks/herald/internal/devstack/devstacktest"
+	"github.com/herald-webhooks/herald/internal/secretbox"
 )
 
 // TestMigrateAPIAndWorkerDeliverAgainstExternalServices is the production shape: `herald migrate`,

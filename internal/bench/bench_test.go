@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/herald-webhooks/herald/bench"
+	"github.com/herald-webhooks/herald/internal/bench"
 )
 
 // TestSmokeDeliversEveryEventOnceAndReportsEveryFigure runs a tiny benchmark on an ephemeral

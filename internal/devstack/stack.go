@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
-	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/worker"
 	"github.com/herald-webhooks/herald/workflows"
 )

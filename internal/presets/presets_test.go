@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/payload"
-	"github.com/herald-webhooks/herald/signing"
+	"github.com/herald-webhooks/herald/internal/payload"
+	"github.com/herald-webhooks/herald/internal/signing"
 )
 
 func TestEveryPresetIsAValidWebhookConfiguration(t *testing.T) {

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/payload"
-	"github.com/herald-webhooks/herald/presets"
-	"github.com/herald-webhooks/herald/signing"
+	"github.com/herald-webhooks/herald/internal/payload"
+	"github.com/herald-webhooks/herald/internal/presets"
+	"github.com/herald-webhooks/herald/internal/signing"
 )
 
 // eventData holds what a careless serializer changes: HTML, an ampersand, and numbers that

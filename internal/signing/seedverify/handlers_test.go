@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/herald-webhooks/herald/presets"
-	"github.com/herald-webhooks/herald/signing"
+	"github.com/herald-webhooks/herald/internal/presets"
+	"github.com/herald-webhooks/herald/internal/signing"
 )
 
 // handle signs body as preset name would and runs the name's handler on it.

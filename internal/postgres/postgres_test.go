@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/devstack"
-	"github.com/herald-webhooks/herald/devstack/devstacktest"
-	"github.com/herald-webhooks/herald/postgres"
+	"github.com/herald-webhooks/herald/internal/devstack"
+	"github.com/herald-webhooks/herald/internal/devstack/devstacktest"
+	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 var pg *devstack.Postgres

@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/signing"
+	"github.com/herald-webhooks/herald/internal/signing"
 )
 
 // DefaultDisableAfterFailures is Herald's auto-disable threshold (SPEC section 6).

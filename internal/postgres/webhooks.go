@@ -12,8 +12,8 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/secretbox"
-	"github.com/herald-webhooks/herald/signing"
+	"github.com/herald-webhooks/herald/internal/secretbox"
+	"github.com/herald-webhooks/herald/internal/signing"
 )
 
 // SetSecretBox sets the box that seals webhook secrets at rest. Call it once, before the store

@@ -18,7 +18,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/secretbox"
+	"github.com/herald-webhooks/herald/internal/secretbox"
 )
 
 //go:embed migrations/*.sql

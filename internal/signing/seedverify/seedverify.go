@@ -13,7 +13,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/herald-webhooks/herald/payload"
+	"github.com/herald-webhooks/herald/internal/payload"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 

@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/herald-webhooks/herald/devstack"
-	"github.com/herald-webhooks/herald/postgres"
-	"github.com/herald-webhooks/herald/secretbox"
+	"github.com/herald-webhooks/herald/internal/devstack"
+	"github.com/herald-webhooks/herald/internal/postgres"
+	"github.com/herald-webhooks/herald/internal/secretbox"
 )
 
 // Dir returns a new directory, removed at cleanup, that the postgres user can reach when tests
