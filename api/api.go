@@ -7,7 +7,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
+	"github.com/herald-webhooks/herald/internal/app"
 	"github.com/herald-webhooks/herald/internal/metrics"
 	"github.com/herald-webhooks/herald/internal/netguard"
 	"github.com/herald-webhooks/herald/internal/postgres"
@@ -46,6 +46,20 @@ type Server struct {
 
 	senderOnce sync.Once
 	sender     *activities.Activities // test sends; see testSender
+
+	svc services // built by engine
+}
+
+// services are the application services the handlers call (package app): each gets the
+// parts of the store and of Temporal it uses, and decides its callers' rights itself.
+type services struct {
+	deliveries *app.Deliveries
+}
+
+func (s *Server) newServices() services {
+	return services{
+		deliveries: &app.Deliveries{Store: s.Store, Dir: s.Store, Auth: s.authz()},
+	}
 }
 
 // Handler returns the API's HTTP handler; HTTPServer serves it with the API's timeouts.
@@ -53,6 +67,7 @@ func (s *Server) Handler() http.Handler { return s.engine() }
 
 func (s *Server) engine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
+	s.svc = s.newServices()
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(s.observe(), s.recoverer(), s.limitBody(), s.checkURLText())
@@ -129,15 +144,4 @@ type list[T any] struct {
 	NextCursor string `json:"next_cursor"`
 }
 
-func pageLimit(c *gin.Context) (int, error) {
-	limit := 25
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return 0, &herald.Error{Code: herald.EInvalid, Message: "invalid limit",
-				Details: []herald.ErrorDetail{{Field: "limit", Message: "must be between 1 and 100"}}}
-		}
-		limit = n
-	}
-	return limit, nil
-}
+func pageLimit(c *gin.Context) (int, error) { return app.ParseLimit(c.Query("limit")) }
