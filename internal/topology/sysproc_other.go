@@ -1,0 +1,11 @@
+//go:build unix && !linux
+
+package topology
+
+import "syscall"
+
+// sysProcAttr puts a child in its own process group (so that a kill reaches whatever it
+// starts, and the terminal's Ctrl-C does not).
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
