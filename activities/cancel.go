@@ -10,6 +10,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+
+	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // CancelDeliveriesWorkflowName is the registered name of workflows.CancelDeliveriesWorkflow
@@ -47,6 +49,11 @@ type CancelPageInput struct {
 type CancelPageResult struct {
 	Count int
 	Last  string
+}
+
+// cancelStore is what CancelDeliveryPage needs of PostgreSQL.
+type cancelStore interface {
+	StoppedDeliveries(ctx context.Context, webhookID, status string, at time.Time, after string, limit int) ([]postgres.DeliveryRef, error)
 }
 
 // cancelConcurrency bounds the cancel requests in flight.

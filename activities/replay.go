@@ -4,7 +4,15 @@ import (
 	"context"
 
 	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/internal/postgres"
 )
+
+// replayStore is what ReplayPage needs of PostgreSQL.
+type replayStore interface {
+	Replay(ctx context.Context, id string) (*postgres.Replay, error)
+	Webhook(ctx context.Context, id string) (*herald.Webhook, error)
+	ReplayPage(ctx context.Context, r *postgres.Replay, after string, limit int) ([]postgres.DeliveryRef, error)
+}
 
 // ReplayPageInput asks for the next page of a replay's deliveries after a cursor.
 type ReplayPageInput struct {

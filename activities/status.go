@@ -13,6 +13,11 @@ import (
 	"github.com/herald-webhooks/herald"
 )
 
+// statusStore is what the status activities need of PostgreSQL.
+type statusStore interface {
+	Delivery(ctx context.Context, id string) (*herald.Delivery, error)
+}
+
 // StatusRecordWorkflowID is the ID of the workflow that carries a delivery's current status
 // (HeraldDeliveryStatus) while the delivery is not delivered: a closed delivery workflow's
 // search attributes cannot change, so a delivery a redelivery fixed later would otherwise still

@@ -1,0 +1,131 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/internal/payload"
+	"github.com/herald-webhooks/herald/internal/postgres"
+)
+
+// resolveStore is what Resolve needs of PostgreSQL.
+type resolveStore interface {
+	Event(ctx context.Context, id string) (*herald.Event, error)
+	MatchingWebhooksPage(ctx context.Context, ev *herald.Event, after string, limit int) ([]*herald.Webhook, error)
+	User(ctx context.Context, id string) (*postgres.User, error)
+	CreateDeliveries(ctx context.Context, eventID string, ds []postgres.NewDelivery) ([]herald.Delivery, error)
+}
+
+// Destination is one webhook an event goes to, with what the delivery workflow needs to know
+// up front (no secret, no payload).
+type Destination struct {
+	DeliveryID     string
+	WebhookID      string
+	Host           string
+	Owner          string
+	Status         string
+	Retry          herald.RetryPolicy
+	TimeoutSeconds int
+}
+
+// ResolveInput names the event to fan out, and the page of its destinations to resolve.
+type ResolveInput struct {
+	EventID string
+	// After is the cursor: the Next of the previous page ("" for the first page).
+	After string
+	// Limit bounds the page; 0 resolves every destination at once (event workflows started
+	// before paged fan-out).
+	Limit int
+}
+
+// ResolveResult lists one page of the event's destinations.
+type ResolveResult struct {
+	EventType    string
+	Destinations []Destination
+	// Next is the cursor of the following page, "" when this page was the last one.
+	Next string
+}
+
+// Resolve finds the webhooks that receive the event (SPEC section 5), a page at a time,
+// builds each delivery's body once and creates the delivery rows; a re-run of a page returns
+// the same deliveries. A disabled webhook's delivery is created held (no workflow sends it) so
+// that a replay recovers it.
+func (a *Activities) Resolve(ctx context.Context, in ResolveInput) (*ResolveResult, error) {
+	ev, err := a.Store.Event(ctx, in.EventID)
+	if err != nil {
+		return nil, classifyStoreError(err)
+	}
+	hooks, err := a.Store.MatchingWebhooksPage(ctx, ev, in.After, in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	var user *postgres.User
+	if ev.UserID != "" {
+		if user, err = a.Store.User(ctx, ev.UserID); err != nil && herald.ErrorCode(err) != herald.ENotFound {
+			return nil, err
+		}
+	}
+	byID := make(map[string]*herald.Webhook, len(hooks))
+	news := make([]postgres.NewDelivery, 0, len(hooks))
+	for _, w := range hooks {
+		body, err := Body(ev, w, user)
+		if err != nil {
+			return nil, temporal.NewNonRetryableApplicationError("build body", "bad_event", err)
+		}
+		byID[w.ID] = w
+		news = append(news, postgres.NewDelivery{ID: herald.NewID("dlv_"), EventID: ev.ID, WebhookID: w.ID, Body: body,
+			Held: w.Status == herald.WebhookDisabled})
+	}
+	ds, err := a.Store.CreateDeliveries(ctx, ev.ID, news)
+	if err != nil {
+		return nil, err
+	}
+	res := &ResolveResult{EventType: ev.Type}
+	if in.Limit > 0 && len(hooks) == in.Limit {
+		res.Next = hooks[len(hooks)-1].ID
+	}
+	for _, d := range ds {
+		w, ok := byID[d.WebhookID]
+		if !ok { // a delivery of an earlier run whose webhook no longer matches: it has its own workflow
+			continue
+		}
+		res.Destinations = append(res.Destinations, Destination{
+			DeliveryID: d.ID, WebhookID: w.ID, Host: hostOf(w.URL), Owner: w.Owner(), Status: d.Status,
+			Retry: w.Retry, TimeoutSeconds: w.TimeoutSeconds,
+		})
+	}
+	return res, nil
+}
+
+// Body builds the exact bytes a delivery of ev to w sends (SPEC section 6), in the body shape
+// w's format names (package payload).
+func Body(ev *herald.Event, w *herald.Webhook, user *postgres.User) ([]byte, error) {
+	shape, ok := payload.ShapeNamed(w.Format)
+	if !ok {
+		return nil, fmt.Errorf("unknown payload format %q", w.Format)
+	}
+	m := payload.Message{EventID: ev.ID, EventType: ev.Type, Timestamp: ev.Timestamp, WebhookID: w.ID,
+		Organization: ev.OrganizationID, Data: ev.Data}
+	if w.OrganizationID != "" {
+		m.Organization = w.OrganizationID
+	}
+	if ev.UserID != "" {
+		m.User = &payload.User{ID: ev.UserID}
+		if user != nil {
+			m.User.Email, m.User.Name = user.Email, user.Name
+		}
+	}
+	return shape.Build(m)
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
