@@ -54,11 +54,19 @@ type Server struct {
 // parts of the store and of Temporal it uses, and decides its callers' rights itself.
 type services struct {
 	deliveries *app.Deliveries
+	webhooks   *app.Webhooks
+	control    *app.Control
+	stats      *app.Stats
 }
 
 func (s *Server) newServices() services {
+	wf := temporalWorkflows{client: s.Temporal, taskQueue: s.taskQueue()}
 	return services{
 		deliveries: &app.Deliveries{Store: s.Store, Dir: s.Store, Auth: s.authz()},
+		webhooks: &app.Webhooks{Store: s.Store, Dir: s.Store, URLs: s.URLPolicy, Workflows: wf, Auth: s.authz(),
+			Logger: s.Logger},
+		control: &app.Control{Store: s.Store, Workflows: wf, Auth: s.authz()},
+		stats:   &app.Stats{Store: s.Store, Auth: s.authz()},
 	}
 }
 

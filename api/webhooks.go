@@ -14,8 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/activities"
-	"github.com/herald-webhooks/herald/internal/netguard"
+	"github.com/herald-webhooks/herald/internal/app"
 	"github.com/herald-webhooks/herald/internal/payload"
 	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/presets"
@@ -28,18 +27,18 @@ import (
 func (s *Server) webhookRoutes(g *gin.RouterGroup) {
 	for _, sc := range []scope{orgScope, userScope} {
 		base := sc.path()
-		g.GET(base, s.listWebhooks(sc))
+		g.GET(base, s.handle(s.listWebhooks(sc)))
 		g.POST(base, s.createWebhook(sc))
 		one := base + "/:webhookId"
-		g.GET(one, s.scoped(sc, read, s.getWebhook))
+		g.GET(one, s.handle(s.getWebhook(sc.ref)))
 		g.PUT(one, s.scoped(sc, write, s.replaceWebhook))
 		g.PATCH(one, s.scoped(sc, write, s.patchWebhook))
-		g.DELETE(one, s.scoped(sc, write, s.deleteWebhook))
+		g.DELETE(one, s.handle(s.deleteWebhook(sc.ref)))
 		g.POST(one+"/test", s.scoped(sc, write, s.testWebhook))
 	}
-	g.POST("/webhooks/:id/activate", s.byID(write, s.activateWebhook))
-	g.POST("/webhooks/:id/deactivate", s.byID(write, s.deactivateWebhook))
-	g.POST("/webhooks/:id/rotate-secret", s.byID(write, s.rotateSecret))
+	g.POST("/webhooks/:id/activate", s.handle(s.activateWebhook))
+	g.POST("/webhooks/:id/deactivate", s.handle(s.deactivateWebhook))
+	g.POST("/webhooks/:id/rotate-secret", s.handle(s.rotateSecret))
 	g.POST("/webhooks/:id/test", s.byID(write, s.testWebhook))
 }
 
@@ -63,6 +62,15 @@ func (sc scope) owner(c *gin.Context) postgres.Owner {
 	}
 	return postgres.Owner{UserID: c.Param("id")}
 }
+
+// ref names the path's webhook under the path's owner.
+func (sc scope) ref(c *gin.Context) app.WebhookRef {
+	owner := sc.owner(c)
+	return app.WebhookRef{ID: c.Param("webhookId"), Owner: &owner}
+}
+
+// byIDRef names the webhook of /webhooks/:id.
+func byIDRef(c *gin.Context) app.WebhookRef { return app.WebhookRef{ID: c.Param("id")} }
 
 func ownerOf(w *herald.Webhook) postgres.Owner {
 	return postgres.Owner{UserID: w.UserID, OrganizationID: w.OrganizationID}
@@ -102,6 +110,18 @@ func (s *Server) byID(a access, h webhookHandler) gin.HandlerFunc {
 		}
 		h(c, w)
 	}
+}
+
+// webhookFor loads a webhook and checks the caller may do a to it (404 for another tenant's).
+func (s *Server) webhookFor(c *gin.Context, id string, a access) (*herald.Webhook, error) {
+	w, err := s.Store.Webhook(c.Request.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorizeOwner(c, ownerOf(w), a); err != nil {
+		return nil, err
+	}
+	return w, nil
 }
 
 // webhookRequest is the body of a webhook create or replace (PATCH merges into the current
@@ -203,9 +223,7 @@ const (
 	maxDisableAfterSeconds      = 30 * 24 * 3600
 	// DefaultDisableAfter is how long a webhook fails continuously before it is disabled, when
 	// neither the request, its preset nor the deployment (Server.DisableAfter) says otherwise.
-	DefaultDisableAfter     = 24 * time.Hour
-	defaultRotationGrace    = 24 * time.Hour
-	maxRotationGraceSeconds = 30 * 24 * 3600
+	DefaultDisableAfter = 24 * time.Hour
 )
 
 var (
@@ -431,25 +449,7 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest, current *her
 }
 
 // checkURL is the reason raw is not an acceptable webhook URL under the URL policy, "" if it is.
-func (s *Server) checkURL(raw string) string {
-	if raw == "" {
-		return "is required"
-	}
-	if len(raw) > 2000 {
-		return "must be at most 2000 characters"
-	}
-	err := s.URLPolicy.CheckURL(raw)
-	var ue *netguard.URLError
-	switch b := netguard.Blocked(err); {
-	case err == nil:
-		return ""
-	case b != nil:
-		return "must not point to " + b.Address + ", a " + b.Reason + " address this deployment does not send to"
-	case errors.As(err, &ue):
-		return ue.Message
-	}
-	return "is not an allowed URL"
-}
+func (s *Server) checkURL(raw string) string { return app.URLProblem(s.URLPolicy, raw) }
 
 // checkEvents returns the field errors of an events list: known, unarchived types, or ["*"].
 func (s *Server) checkEvents(c *gin.Context, events []string) ([]herald.ErrorDetail, error) {
@@ -497,37 +497,29 @@ func validateSigning(in *herald.Signing) (herald.Signing, []herald.ErrorDetail) 
 	return sg, signing.Validate(sg, "signing.")
 }
 
-func (s *Server) listWebhooks(sc scope) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if err := s.authorizeOwner(c, sc.owner(c), read); err != nil {
-			s.writeError(c, err)
-			return
-		}
-		if err := s.ownerExists(c, sc); err != nil {
-			s.writeError(c, err)
-			return
-		}
-		limit, err := pageLimit(c)
+func (s *Server) listWebhooks(sc scope) handler {
+	return func(c *gin.Context) error {
+		page, err := s.svc.webhooks.List(c.Request.Context(), sc.owner(c), func() (app.WebhookPage, error) {
+			limit, err := pageLimit(c)
+			return app.WebhookPage{Limit: limit, Cursor: c.Query("cursor")}, err
+		})
 		if err != nil {
-			s.writeError(c, err)
-			return
+			return err
 		}
-		hooks, err := s.Store.ListWebhooks(c.Request.Context(), sc.owner(c), c.Query("cursor"), limit+1)
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		out := list[*herald.Webhook]{Data: hooks}
-		if len(hooks) > limit {
-			out.Data = hooks[:limit]
-			out.NextCursor = hooks[limit-1].ID
-		}
-		c.PureJSON(http.StatusOK, out)
+		c.PureJSON(http.StatusOK, page)
+		return nil
 	}
 }
 
-func (s *Server) getWebhook(c *gin.Context, w *herald.Webhook) {
-	c.PureJSON(http.StatusOK, w)
+func (s *Server) getWebhook(ref func(*gin.Context) app.WebhookRef) handler {
+	return func(c *gin.Context) error {
+		w, err := s.svc.webhooks.Get(c.Request.Context(), ref(c))
+		if err != nil {
+			return err
+		}
+		c.PureJSON(http.StatusOK, w)
+		return nil
+	}
 }
 
 // replaceWebhook is PUT: every setting from the body, defaults for those it omits; the status
@@ -614,130 +606,44 @@ func (s *Server) saveWebhook(c *gin.Context, current *herald.Webhook, in webhook
 	c.PureJSON(http.StatusOK, saved)
 }
 
-// deleteWebhook soft-deletes the webhook and stops its pending deliveries: they are marked
-// cancelled in one statement, and a cancel-deliveries workflow cancels their delivery
-// workflows, a few at a time, after the request has answered (a workflow not cancelled yet
-// finds the delivery cancelled at its next attempt). The delivery log stays readable.
-func (s *Server) deleteWebhook(c *gin.Context, w *herald.Webhook) {
-	ctx := c.Request.Context()
-	cancelled, err := s.Store.DeleteWebhook(ctx, w.ID)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	if len(cancelled) > 0 {
-		id, err := activities.StartCancelDeliveries(ctx, s.Temporal, s.taskQueue(), w.ID,
-			herald.DeliveryCancelled, cancelled[0].UpdatedAt)
-		if err != nil {
-			s.Logger.Warn("start cancel-deliveries workflow", "workflow_id", id, "webhook_id", w.ID,
-				"cancelled_deliveries", len(cancelled), "error", err)
+// deleteWebhook soft-deletes the webhook and stops its pending deliveries (app.Webhooks.Delete).
+func (s *Server) deleteWebhook(ref func(*gin.Context) app.WebhookRef) handler {
+	return func(c *gin.Context) error {
+		if err := s.svc.webhooks.Delete(c.Request.Context(), ref(c)); err != nil {
+			return err
 		}
+		c.Status(http.StatusNoContent)
+		return nil
 	}
-	c.Status(http.StatusNoContent)
 }
 
 // activateRequest is the optional body of an activation.
 type activateRequest struct {
-	// RecoverSince starts a replay of the webhook's held deliveries and of its failed ones
-	// created since then (or since the oldest held one, when earlier): what the endpoint
-	// missed while it was failing and disabled.
 	RecoverSince *time.Time `json:"recover_since"`
 }
 
-// recoveryStatuses are the deliveries an activation's recovery sends again.
-var recoveryStatuses = []string{herald.DeliveryHeld, herald.DeliveryFailed}
-
-// recovery is what an activation tells about the disable it ends and how to recover from it.
-type recovery struct {
-	DisabledAt     *time.Time `json:"disabled_at"`
-	DisabledReason string     `json:"disabled_reason"`
-	FailingSince   *time.Time `json:"failing_since"`
-	Held           int        `json:"held"` // deliveries held, waiting for a replay
-	Replay         gin.H      `json:"replay,omitempty"`
-	Hint           string     `json:"hint,omitempty"`
-}
-
-// activatedWebhook is the answer of an activation: the webhook, and after a disable (or with
-// recover_since) its recovery.
-type activatedWebhook struct {
-	*herald.Webhook
-	Recovery *recovery `json:"recovery,omitempty"`
-}
-
-// activateWebhook makes the webhook active again (also from disabled, which clears the reason
-// and the failure streak). It needs at least one event and a URL the current policy allows.
-// With recover_since it starts a replay of the held and failed deliveries since then; after a
-// disable without it, the answer says since when the webhook failed and how to recover.
-func (s *Server) activateWebhook(c *gin.Context, w *herald.Webhook) {
-	var in activateRequest
-	if err := decodeOptionalJSON(c, &in); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	var d []herald.ErrorDetail
-	if len(w.Events) == 0 {
-		d = append(d, herald.ErrorDetail{Field: "events", Message: "a webhook needs at least one event to be active"})
-	}
-	if msg := s.checkURL(w.URL); msg != "" {
-		d = append(d, herald.ErrorDetail{Field: "url", Message: msg})
-	}
-	if in.RecoverSince != nil && in.RecoverSince.After(time.Now()) {
-		d = append(d, herald.ErrorDetail{Field: "recover_since", Message: "must not be in the future"})
-	}
-	if len(d) > 0 {
-		s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "the webhook cannot be activated", Details: d})
-		return
-	}
-	ctx := c.Request.Context()
-	now, before, err := s.Store.SetWebhookStatus(ctx, w.ID, herald.WebhookActive)
+// activateWebhook makes the webhook active again, recovering what a disable held with
+// recover_since (app.Webhooks.Activate).
+func (s *Server) activateWebhook(c *gin.Context) error {
+	out, err := s.svc.webhooks.Activate(c.Request.Context(), byIDRef(c), func() (app.Activation, error) {
+		var in activateRequest
+		err := decodeOptionalJSON(c, &in)
+		return app.Activation{RecoverSince: in.RecoverSince}, err
+	})
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
-	out := activatedWebhook{Webhook: now}
-	if before.Status != herald.WebhookDisabled && in.RecoverSince == nil {
-		c.PureJSON(http.StatusOK, out)
-		return
-	}
-	rec := &recovery{DisabledAt: before.DisabledAt, DisabledReason: before.DisabledReason, FailingSince: before.FailingSince}
-	var oldestHeld *time.Time
-	if rec.Held, oldestHeld, err = s.Store.HeldDeliveries(ctx, w.ID); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	if in.RecoverSince != nil {
-		// Every held delivery is recovered: one created before recover_since was still pending
-		// (retrying) when the disable held it.
-		since := *in.RecoverSince
-		if oldestHeld != nil && oldestHeld.Before(since) {
-			since = *oldestHeld
-		}
-		if rec.Replay, err = s.startReplay(c, now, &since, nil, recoveryStatuses); err != nil {
-			s.writeError(c, err)
-			return
-		}
-	} else {
-		since := before.FailingSince
-		if since == nil {
-			since = before.DisabledAt
-		}
-		rec.Hint = "to resend what the endpoint missed, activate with {\"recover_since\": \"<time>\"} or " +
-			"POST /api/v1/webhooks/" + w.ID + "/replay {\"status\": [\"held\", \"failed\"], \"since\": \"<time>\"}"
-		if since != nil {
-			rec.Hint += "; it has been failing since " + since.UTC().Format(time.RFC3339)
-		}
-	}
-	out.Recovery = rec
 	c.PureJSON(http.StatusOK, out)
+	return nil
 }
 
-func (s *Server) deactivateWebhook(c *gin.Context, w *herald.Webhook) {
-	w, _, err := s.Store.SetWebhookStatus(c.Request.Context(), w.ID, herald.WebhookInactive)
+func (s *Server) deactivateWebhook(c *gin.Context) error {
+	w, err := s.svc.webhooks.Deactivate(c.Request.Context(), byIDRef(c))
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.PureJSON(http.StatusOK, w)
+	return nil
 }
 
 // disableAfterSeconds is the deployment's failing duration for webhooks that set none.
@@ -748,43 +654,21 @@ func (s *Server) disableAfterSeconds() int {
 	return int(DefaultDisableAfter / time.Second)
 }
 
-// rotatedWebhook is the answer of a rotation: the webhook with its new secret, shown once.
-type rotatedWebhook struct {
-	herald.WebhookWithSecret
-	PreviousSecretsExpireAt *time.Time `json:"previous_secrets_expire_at"`
-}
-
-// rotateSecret gives the webhook a new secret (with its current prefix). The old one keeps
-// signing for grace_seconds (default 24 h; 0 revokes it at once).
-func (s *Server) rotateSecret(c *gin.Context, w *herald.Webhook) {
-	var in struct {
-		GraceSeconds *int `json:"grace_seconds"`
-	}
-	if err := decodeOptionalJSON(c, &in); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	grace := defaultRotationGrace
-	if in.GraceSeconds != nil {
-		if *in.GraceSeconds < 0 || *in.GraceSeconds > maxRotationGraceSeconds {
-			s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "invalid grace period",
-				Details: []herald.ErrorDetail{{Field: "grace_seconds", Message: "must be between 0 and 2592000 (30 days)"}}})
-			return
+// rotateSecret gives the webhook a new secret; the old one keeps signing for grace_seconds
+// (default 24 h; 0 revokes it at once).
+func (s *Server) rotateSecret(c *gin.Context) error {
+	out, err := s.svc.webhooks.RotateSecret(c.Request.Context(), byIDRef(c), func() (app.Rotation, error) {
+		var in struct {
+			GraceSeconds *int `json:"grace_seconds"`
 		}
-		grace = time.Duration(*in.GraceSeconds) * time.Second
-	}
-	secret := signing.NewSecret(w.SecretPrefix)
-	rotated, err := s.Store.RotateSecret(c.Request.Context(), w.ID, secret, grace)
+		err := decodeOptionalJSON(c, &in)
+		return app.Rotation{GraceSeconds: in.GraceSeconds}, err
+	})
 	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	out := rotatedWebhook{WebhookWithSecret: herald.WebhookWithSecret{Webhook: rotated, Secret: secret}}
-	if grace > 0 {
-		t := time.Now().Add(grace).UTC()
-		out.PreviousSecretsExpireAt = &t
+		return err
 	}
 	c.PureJSON(http.StatusOK, out)
+	return nil
 }
 
 // decodeOptionalJSON is decodeJSON for a body that may be empty.
