@@ -110,7 +110,7 @@ func TestDeliverTurnsOutcomesIntoApplicationErrors(t *testing.T) {
 			errType: ErrHTTPStatus, delay: 10 * time.Minute},
 		{name: "no answer is a retryable network error", url: closed, policy: policy, errType: ErrNetwork, delay: 10 * time.Second},
 		{name: "the policy's last attempt has no next attempt", url: answer(500, "120"),
-			policy: herald.RetryPolicy{MaxAttempts: 1, InitialIntervalSeconds: 10, BackoffCoefficient: 2, MaxIntervalSeconds: 600},
+			policy:  herald.RetryPolicy{MaxAttempts: 1, InitialIntervalSeconds: 10, BackoffCoefficient: 2, MaxIntervalSeconds: 600},
 			errType: ErrHTTPStatus},
 		{name: "410 is not retried and disables the webhook", url: answer(410, ""), policy: policy,
 			errType: ErrGone, nonRetryable: true, disabled: "gone"},
