@@ -75,12 +75,6 @@ func NewGuardedHTTPClient(control func(network, address string, c syscall.RawCon
 	return delivery.NewGuardedHTTPClient(control, resolver)
 }
 
-// DeliveryWorkflowID is the ID of the automatic delivery of an event to a webhook; the
-// workflows package names it, this copy avoids an import cycle.
-func DeliveryWorkflowID(eventID, webhookID string) string {
-	return "delivery/" + eventID + "/" + webhookID
-}
-
 // loadPatience is how long an attempt waits for an unreachable PostgreSQL before it sends.
 const loadPatience = 10 * time.Second
 

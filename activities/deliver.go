@@ -11,6 +11,7 @@ import (
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/internal/delivery"
 	"github.com/herald-webhooks/herald/internal/postgres"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 // attemptStore is what Deliver and FinishDelivery need of PostgreSQL: the delivery's target,
@@ -23,45 +24,10 @@ type attemptStore interface {
 	FinishManual(ctx context.Context, deliveryID string) error
 }
 
-// DeliverInput names the delivery to attempt and the policy it runs under.
-type DeliverInput struct {
-	DeliveryID string
-	Retry      herald.RetryPolicy
-	// Trigger is TriggerAuto (default) or TriggerManual (a redelivery: one attempt, sent even
-	// when the delivery is final or the webhook inactive).
-	Trigger string
-	// AttemptOffset is how many attempts ran before this activity's first one (the delivery
-	// workflow makes the first attempt as a local activity and the rest under a retry policy).
-	AttemptOffset int
-}
-
-// DeliverResult is the outcome of a successful attempt, or of a delivery found already final.
-type DeliverResult struct {
-	Status     string // the delivery's status after this activity
-	Attempt    int
-	StatusCode int
-	DurationMS int64
-}
-
-// FailedAttempt is the detail of a failed attempt's application error: what the delivery
-// workflow shows in its state query and how long it waits before the next attempt.
-type FailedAttempt struct {
-	Attempt       int
-	StatusCode    int
-	ErrorKind     string
-	Error         string
-	NextDelay     time.Duration // 0 when no attempt follows
-	NextAttemptAt *time.Time
-}
-
-// SignalAttempt is the signal a retrying deliver activity sends its workflow after a failed
-// attempt, with a FailedAttempt, so that the workflow's state query is current.
-const SignalAttempt = "herald.attempt"
-
 // Deliver makes one signed HTTP attempt of a delivery (package delivery) and records it. It
 // returns a retryable application error for a failure the policy should retry, a
 // non-retryable one otherwise.
-func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResult, error) {
+func (a *Activities) Deliver(ctx context.Context, in wire.DeliverInput) (*wire.DeliverResult, error) {
 	manual := in.Trigger == herald.TriggerManual
 	// A PostgreSQL restart must not cost an attempt: before sending, wait out an unreachable
 	// database for up to loadPatience instead of failing (which would count against the policy).
@@ -97,7 +63,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 		return nil, fmt.Errorf("log attempt: %w", out.NotSent)
 	}
 
-	delay, next := out.Next(in.Retry, in.AttemptOffset+int(activity.GetInfo(ctx).Attempt))
+	delay, next := out.Next(herald.RetryPolicy(in.Retry), in.AttemptOffset+int(activity.GetInfo(ctx).Attempt))
 	// The request went out: keep trying to log its outcome until the activity's deadline.
 	out.Attempt.Number = number // 0 when the attempt failed before its request: logged now
 	err = a.whileUnreachable(ctx, func() (err error) {
@@ -109,14 +75,14 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (*DeliverResu
 	if err != nil {
 		return nil, fmt.Errorf("record attempt: %w", err)
 	}
-	return a.conclude(ctx, t, out, FailedAttempt{Attempt: number, StatusCode: out.StatusCode(),
+	return a.conclude(ctx, t, out, wire.FailedAttempt{Attempt: number, StatusCode: out.StatusCode(),
 		ErrorKind: out.Attempt.ErrorKind, Error: out.Attempt.Error, NextDelay: delay, NextAttemptAt: next})
 }
 
 // stopped handles a delivery that must not be sent: its webhook is deleted, or (unless the
 // attempt is manual) the delivery is final or its webhook is not active. It returns nil, nil
 // when the attempt goes ahead.
-func (a *Activities) stopped(ctx context.Context, t *postgres.Target, manual bool) (*DeliverResult, error) {
+func (a *Activities) stopped(ctx context.Context, t *postgres.Target, manual bool) (*wire.DeliverResult, error) {
 	switch {
 	case t.WebhookDeleted:
 		if !manual {
@@ -127,7 +93,7 @@ func (a *Activities) stopped(ctx context.Context, t *postgres.Target, manual boo
 		return nil, inactive("webhook is deleted")
 	case manual:
 	case t.DeliveryStatus != herald.DeliveryPending:
-		return &DeliverResult{Status: t.DeliveryStatus}, nil // finished elsewhere (a cancel): nothing to send
+		return &wire.DeliverResult{Status: t.DeliveryStatus}, nil // finished elsewhere (a cancel): nothing to send
 	case t.WebhookStatus != herald.WebhookActive:
 		// Deactivated by its owner: the delivery is cancelled. Disabled by Herald: it is held,
 		// like every delivery the disable stopped, for a replay to recover.
@@ -147,12 +113,12 @@ func (a *Activities) stopped(ctx context.Context, t *postgres.Target, manual boo
 // success, else an application error the retry policy reads, after disabling the webhook when
 // the endpoint is gone or has failed for too long. failed is the attempt as the workflow
 // shows it.
-func (a *Activities) conclude(ctx context.Context, t *postgres.Target, out delivery.Outcome, failed FailedAttempt) (*DeliverResult, error) {
+func (a *Activities) conclude(ctx context.Context, t *postgres.Target, out delivery.Outcome, failed wire.FailedAttempt) (*wire.DeliverResult, error) {
 	log := a.Logger.With("delivery_id", t.DeliveryID, "event_id", t.EventID, "webhook_id", t.WebhookID,
 		"attempt", failed.Attempt, "status_code", out.Attempt.StatusCode, "duration_ms", out.Attempt.DurationMS)
 	if out.OK {
 		log.Debug("delivered")
-		return &DeliverResult{Status: herald.DeliverySucceeded, Attempt: failed.Attempt, StatusCode: out.StatusCode(),
+		return &wire.DeliverResult{Status: herald.DeliverySucceeded, Attempt: failed.Attempt, StatusCode: out.StatusCode(),
 			DurationMS: out.Attempt.DurationMS}, nil
 	}
 	if out.Gone {
@@ -206,7 +172,7 @@ func inactive(msg string) error {
 // network error, 410, a blocked address, the failure that disabled the webhook). Receivers fail
 // in normal operation, so the error is benign: the SDK logs it at debug level instead of
 // logging an ERROR on every attempt, and the attempt log and metrics say what happened.
-func endpointFailure(msg, kind string, nonRetryable bool, delay time.Duration, failed FailedAttempt) error {
+func endpointFailure(msg, kind string, nonRetryable bool, delay time.Duration, failed wire.FailedAttempt) error {
 	return temporal.NewApplicationErrorWithOptions(msg, kind, temporal.ApplicationErrorOptions{
 		NonRetryable: nonRetryable, NextRetryDelay: delay, Details: []any{failed},
 		Category: temporal.ApplicationErrorCategoryBenign,
@@ -214,26 +180,19 @@ func endpointFailure(msg, kind string, nonRetryable bool, delay time.Duration, f
 }
 
 // signalState tells the activity's delivery workflow about a failed attempt (best effort).
-func (a *Activities) signalState(ctx context.Context, f FailedAttempt) {
+func (a *Activities) signalState(ctx context.Context, f wire.FailedAttempt) {
 	if a.Temporal == nil {
 		return
 	}
 	info := activity.GetInfo(ctx)
-	if err := a.Temporal.SignalWorkflow(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, SignalAttempt, f); err != nil {
+	if err := a.Temporal.SignalWorkflow(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, wire.SignalAttempt, f); err != nil {
 		a.Logger.Debug("signal delivery state", "workflow_id", info.WorkflowExecution.ID, "error", err)
 	}
 }
 
-// FinishInput sets a delivery's final status.
-type FinishInput struct {
-	DeliveryID string
-	Status     string
-	Manual     bool // the end of a failed redelivery: failed unless delivered before
-}
-
 // FinishDelivery records a delivery's final status (failed or cancelled) if it is still
 // pending; after a failed redelivery it records failed unless an earlier attempt succeeded.
-func (a *Activities) FinishDelivery(ctx context.Context, in FinishInput) error {
+func (a *Activities) FinishDelivery(ctx context.Context, in wire.FinishInput) error {
 	if in.Manual {
 		return a.Store.FinishManual(ctx, in.DeliveryID)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/herald-webhooks/herald/internal/netguard"
 	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/signing"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 // fakeStore is the part of the store Deliver uses, in memory; the rest of Store panics.
@@ -138,10 +139,10 @@ func TestDeliverTurnsOutcomesIntoApplicationErrors(t *testing.T) {
 			suite.SetLogger(log.NewStructuredLogger(a.Logger))
 			env := suite.NewTestActivityEnvironment()
 			env.RegisterActivity(a)
-			fut, err := env.ExecuteActivity(a.Deliver, DeliverInput{DeliveryID: "dlv_1", Retry: tt.policy})
+			fut, err := env.ExecuteActivity(a.Deliver, wire.DeliverInput{DeliveryID: "dlv_1", Retry: wire.RetryPolicy(tt.policy)})
 
 			if tt.errType == "" {
-				var res DeliverResult
+				var res wire.DeliverResult
 				if err != nil || fut.Get(&res) != nil || res.Status != herald.DeliverySucceeded || res.StatusCode != 204 {
 					t.Fatalf("result %+v, error %v", res, err)
 				}

@@ -18,6 +18,7 @@ import (
 	"github.com/herald-webhooks/herald/internal/devstack/devstacktest"
 	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/signing"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 // TestAnInterruptedAttemptIsInTheLog cuts a deliver activity while the receiver holds its
@@ -59,7 +60,7 @@ func TestAnInterruptedAttemptIsInTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	acts := &activities.Activities{Store: store, HTTP: activities.NewHTTPClient(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	in := activities.DeliverInput{DeliveryID: "dlv_1", Retry: herald.RetryPolicy{
+	in := wire.DeliverInput{DeliveryID: "dlv_1", Retry: wire.RetryPolicy{
 		MaxAttempts: 3, InitialIntervalSeconds: 1, BackoffCoefficient: 1, MaxIntervalSeconds: 1}}
 	deliver := func(background context.Context) error {
 		var suite testsuite.WorkflowTestSuite

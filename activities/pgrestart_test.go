@@ -18,6 +18,7 @@ import (
 	"github.com/herald-webhooks/herald/internal/devstack/devstacktest"
 	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/signing"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 // TestAPostgreSQLRestartCostsNoAttempt restarts a real PostgreSQL under the deliver activity,
@@ -81,12 +82,12 @@ func TestAPostgreSQLRestartCostsNoAttempt(t *testing.T) {
 		var env testsuite.WorkflowTestSuite
 		aenv := env.NewTestActivityEnvironment()
 		aenv.RegisterActivity(acts)
-		fut, err := aenv.ExecuteActivity(acts.Deliver, activities.DeliverInput{DeliveryID: ds[0].ID, Retry: herald.RetryPolicy{
+		fut, err := aenv.ExecuteActivity(acts.Deliver, wire.DeliverInput{DeliveryID: ds[0].ID, Retry: wire.RetryPolicy{
 			MaxAttempts: 1, InitialIntervalSeconds: 1, BackoffCoefficient: 1, MaxIntervalSeconds: 1}})
 		if err != nil {
 			t.Fatalf("deliver: %v", err)
 		}
-		var res activities.DeliverResult
+		var res wire.DeliverResult
 		if err := fut.Get(&res); err != nil || res.Status != herald.DeliverySucceeded {
 			t.Fatalf("result %+v %v", res, err)
 		}

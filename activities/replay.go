@@ -5,6 +5,7 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/internal/postgres"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 // replayStore is what ReplayPage needs of PostgreSQL.
@@ -14,27 +15,8 @@ type replayStore interface {
 	ReplayPage(ctx context.Context, r *postgres.Replay, after string, limit int) ([]postgres.DeliveryRef, error)
 }
 
-// ReplayPageInput asks for the next page of a replay's deliveries after a cursor.
-type ReplayPageInput struct {
-	ReplayID string
-	After    string // a delivery id; "" for the first page
-	Limit    int
-}
-
-// ReplayItem is one delivery a replay redelivers, with what its redelivery workflow needs.
-type ReplayItem struct {
-	DeliveryID     string
-	EventID        string
-	WebhookID      string
-	EventType      string
-	Host           string
-	Owner          string
-	Retry          herald.RetryPolicy
-	TimeoutSeconds int
-}
-
 // ReplayPage lists the next deliveries of a replay, oldest first.
-func (a *Activities) ReplayPage(ctx context.Context, in ReplayPageInput) ([]ReplayItem, error) {
+func (a *Activities) ReplayPage(ctx context.Context, in wire.ReplayPageInput) ([]wire.ReplayItem, error) {
 	r, err := a.Store.Replay(ctx, in.ReplayID)
 	if err != nil {
 		return nil, classifyStoreError(err)
@@ -47,10 +29,10 @@ func (a *Activities) ReplayPage(ctx context.Context, in ReplayPageInput) ([]Repl
 	if err != nil {
 		return nil, err
 	}
-	items := make([]ReplayItem, 0, len(refs))
+	items := make([]wire.ReplayItem, 0, len(refs))
 	for _, d := range refs {
-		items = append(items, ReplayItem{DeliveryID: d.ID, EventID: d.EventID, WebhookID: w.ID, EventType: d.EventType,
-			Host: hostOf(w.URL), Owner: w.Owner(), Retry: w.Retry, TimeoutSeconds: w.TimeoutSeconds})
+		items = append(items, wire.ReplayItem{DeliveryID: d.ID, EventID: d.EventID, WebhookID: w.ID, EventType: d.EventType,
+			Host: hostOf(w.URL), Owner: w.Owner(), Retry: wire.RetryPolicy(w.Retry), TimeoutSeconds: w.TimeoutSeconds})
 	}
 	return items, nil
 }

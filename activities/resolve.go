@@ -10,6 +10,7 @@ import (
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/internal/payload"
 	"github.com/herald-webhooks/herald/internal/postgres"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 // resolveStore is what Resolve needs of PostgreSQL.
@@ -20,41 +21,11 @@ type resolveStore interface {
 	CreateDeliveries(ctx context.Context, eventID string, ds []postgres.NewDelivery) ([]herald.Delivery, error)
 }
 
-// Destination is one webhook an event goes to, with what the delivery workflow needs to know
-// up front (no secret, no payload).
-type Destination struct {
-	DeliveryID     string
-	WebhookID      string
-	Host           string
-	Owner          string
-	Status         string
-	Retry          herald.RetryPolicy
-	TimeoutSeconds int
-}
-
-// ResolveInput names the event to fan out, and the page of its destinations to resolve.
-type ResolveInput struct {
-	EventID string
-	// After is the cursor: the Next of the previous page ("" for the first page).
-	After string
-	// Limit bounds the page; 0 resolves every destination at once (event workflows started
-	// before paged fan-out).
-	Limit int
-}
-
-// ResolveResult lists one page of the event's destinations.
-type ResolveResult struct {
-	EventType    string
-	Destinations []Destination
-	// Next is the cursor of the following page, "" when this page was the last one.
-	Next string
-}
-
 // Resolve finds the webhooks that receive the event (SPEC section 5), a page at a time,
 // builds each delivery's body once and creates the delivery rows; a re-run of a page returns
 // the same deliveries. A disabled webhook's delivery is created held (no workflow sends it) so
 // that a replay recovers it.
-func (a *Activities) Resolve(ctx context.Context, in ResolveInput) (*ResolveResult, error) {
+func (a *Activities) Resolve(ctx context.Context, in wire.ResolveInput) (*wire.ResolveResult, error) {
 	ev, err := a.Store.Event(ctx, in.EventID)
 	if err != nil {
 		return nil, classifyStoreError(err)
@@ -84,7 +55,7 @@ func (a *Activities) Resolve(ctx context.Context, in ResolveInput) (*ResolveResu
 	if err != nil {
 		return nil, err
 	}
-	res := &ResolveResult{EventType: ev.Type}
+	res := &wire.ResolveResult{EventType: ev.Type}
 	if in.Limit > 0 && len(hooks) == in.Limit {
 		res.Next = hooks[len(hooks)-1].ID
 	}
@@ -93,9 +64,9 @@ func (a *Activities) Resolve(ctx context.Context, in ResolveInput) (*ResolveResu
 		if !ok { // a delivery of an earlier run whose webhook no longer matches: it has its own workflow
 			continue
 		}
-		res.Destinations = append(res.Destinations, Destination{
+		res.Destinations = append(res.Destinations, wire.Destination{
 			DeliveryID: d.ID, WebhookID: w.ID, Host: hostOf(w.URL), Owner: w.Owner(), Status: d.Status,
-			Retry: w.Retry, TimeoutSeconds: w.TimeoutSeconds,
+			Retry: wire.RetryPolicy(w.Retry), TimeoutSeconds: w.TimeoutSeconds,
 		})
 	}
 	return res, nil

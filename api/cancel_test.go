@@ -10,8 +10,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
-	"github.com/herald-webhooks/herald/activities"
-	"github.com/herald-webhooks/herald/workflows"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 // TestDeleteCancelsManyPendingDeliveriesInAWorkflow deletes a webhook with 200 deliveries
@@ -43,7 +42,7 @@ func TestDeleteCancelsManyPendingDeliveriesInAWorkflow(t *testing.T) {
 		var id string
 		for id == "" {
 			page, err := stack.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-				Query: "WorkflowType = '" + activities.CancelDeliveriesWorkflowName + "'"})
+				Query: "WorkflowType = '" + wire.CancelDeliveriesWorkflow + "'"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,7 +56,7 @@ func TestDeleteCancelsManyPendingDeliveriesInAWorkflow(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		var out activities.CancelDeliveriesInput
+		var out wire.CancelDeliveriesInput
 		if err := stack.Client.GetWorkflow(ctx, id, "").Get(ctx, &out); err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}
@@ -68,7 +67,7 @@ func TestDeleteCancelsManyPendingDeliveriesInAWorkflow(t *testing.T) {
 	t.Run("every delivery workflow ends CANCELED and every delivery cancelled", func(t *testing.T) {
 		deadline := time.Now().Add(60 * time.Second)
 		for i := range n {
-			wid := workflows.DeliveryWorkflowID(e.ev(fmt.Sprintf("evt_many_%d", i)), w.ID)
+			wid := wire.DeliveryWorkflowID(e.ev(fmt.Sprintf("evt_many_%d", i)), w.ID)
 			for {
 				desc, err := stack.Client.DescribeWorkflowExecution(ctx, wid, "")
 				if err == nil && desc.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED {

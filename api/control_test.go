@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herald-webhooks/herald/internal/wire"
 	"github.com/herald-webhooks/herald/workflows"
 )
 
@@ -181,7 +182,7 @@ func TestRedeliverAndReplay(t *testing.T) {
 			string(got[1].Body) != string(got[0].Body) {
 			t.Fatalf("redelivery did not resend the same signed message: %d requests", len(got))
 		}
-		if out.WorkflowID == workflows.DeliveryWorkflowID(failed.EventID, failed.WebhookID) {
+		if out.WorkflowID == wire.DeliveryWorkflowID(failed.EventID, failed.WebhookID) {
 			t.Fatal("the redelivery reused the delivery's workflow ID")
 		}
 	})
@@ -213,6 +214,16 @@ func TestRedeliverAndReplay(t *testing.T) {
 		p := progress.Progress
 		if p.Found != n || p.Started != n || p.Succeeded != n || p.Failed != 0 {
 			t.Fatalf("progress %+v, want %d found, started and succeeded", p, n)
+		}
+		// The REST names are the API's, not those of the workflow's result (internal/wire).
+		var raw struct {
+			Progress map[string]any `json:"progress"`
+		}
+		e.mustDo(200, "GET", "/replays/"+rp.ID, nil, &raw)
+		for _, k := range []string{"found", "started", "succeeded", "failed", "done"} {
+			if _, ok := raw.Progress[k]; !ok || len(raw.Progress) != 5 {
+				t.Fatalf("progress %v, want the keys found, started, succeeded, failed and done", raw.Progress)
+			}
 		}
 		perEvent := map[string]int{}
 		for _, g := range r.requests("/many") {
@@ -258,10 +269,10 @@ func TestDeliveryStateQuery(t *testing.T) {
 	id := e.ev("evt_query")
 	e.mustDo(202, "POST", "/events", map[string]any{"id": id, "event": "summary.completed", "user_id": "u_2",
 		"data": map[string]any{}}, nil)
-	wid := workflows.DeliveryWorkflowID(id, w.ID)
+	wid := wire.DeliveryWorkflowID(id, w.ID)
 	var st workflows.DeliveryState
 	waitFor(t, "three failed attempts in the state query", 30*time.Second, func() bool {
-		v, err := stack.Client.QueryWorkflow(context.Background(), wid, "", workflows.QueryState)
+		v, err := stack.Client.QueryWorkflow(context.Background(), wid, "", wire.QueryState)
 		if err != nil || v.Get(&st) != nil {
 			return false
 		}
@@ -381,7 +392,7 @@ func TestTerminatedReplayIsNotRunning(t *testing.T) {
 	if got.State != "running" {
 		t.Fatalf("state while the redelivery is held: %q, want running", got.State)
 	}
-	if err := stack.Client.TerminateWorkflow(ctx, workflows.ReplayWorkflowID(rp.ID), "", "the test terminates it"); err != nil {
+	if err := stack.Client.TerminateWorkflow(ctx, wire.ReplayWorkflowID(rp.ID), "", "the test terminates it"); err != nil {
 		t.Fatal(err)
 	}
 	e.mustDo(200, "GET", "/replays/"+rp.ID, nil, &got)

@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
-	"github.com/herald-webhooks/herald/workflows"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 func TestPublishDeliversOneVerifiedPostPerMatchingWebhook(t *testing.T) {
@@ -117,8 +117,8 @@ func TestPublishDeliversOneVerifiedPostPerMatchingWebhook(t *testing.T) {
 
 	t.Run("the workflows exist in Temporal under their readable IDs", func(t *testing.T) {
 		ctx := context.Background()
-		ids := []string{workflows.EventWorkflowID(e.ev("evt_e2e_1")),
-			workflows.DeliveryWorkflowID(e.ev("evt_e2e_1"), personal.ID), workflows.DeliveryWorkflowID(e.ev("evt_e2e_1"), org.ID)}
+		ids := []string{wire.EventWorkflowID(e.ev("evt_e2e_1")),
+			wire.DeliveryWorkflowID(e.ev("evt_e2e_1"), personal.ID), wire.DeliveryWorkflowID(e.ev("evt_e2e_1"), org.ID)}
 		for _, id := range ids {
 			run := stack.Client.GetWorkflow(ctx, id, "")
 			if err := run.Get(ctx, nil); err != nil {
@@ -147,7 +147,7 @@ func TestPublishDeliversOneVerifiedPostPerMatchingWebhook(t *testing.T) {
 
 	t.Run("no secret or payload is in the workflow histories", func(t *testing.T) {
 		ctx := context.Background()
-		for _, id := range []string{workflows.EventWorkflowID(e.ev("evt_e2e_1")), workflows.DeliveryWorkflowID(e.ev("evt_e2e_1"), personal.ID)} {
+		for _, id := range []string{wire.EventWorkflowID(e.ev("evt_e2e_1")), wire.DeliveryWorkflowID(e.ev("evt_e2e_1"), personal.ID)} {
 			iter := stack.Client.GetWorkflowHistory(ctx, id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 			var all strings.Builder
 			for iter.HasNext() {
@@ -269,11 +269,11 @@ func TestRetries(t *testing.T) {
 		}
 		failed := list(`HeraldWebhookId = "` + gone.ID + `" AND HeraldDeliveryStatus = "failed"`)
 		goneDelivery := e.waitDeliveries(e.ev("evt_gone_1"), 1)[0]
-		if want := workflows.StatusRecordWorkflowID(goneDelivery.ID); len(failed) != 1 || failed[0] != want {
+		if want := wire.StatusRecordWorkflowID(goneDelivery.ID); len(failed) != 1 || failed[0] != want {
 			t.Fatalf("failed deliveries of the 410 webhook: %v, want [%s]", failed, want)
 		}
 		succeeded := list(`HeraldWebhookId = "` + flaky.ID + `" AND ExecutionStatus = "Completed" AND HeraldDeliveryStatus IS NULL`)
-		if want := workflows.DeliveryWorkflowID(e.ev("evt_retry_1"), flaky.ID); len(succeeded) != 1 || succeeded[0] != want {
+		if want := wire.DeliveryWorkflowID(e.ev("evt_retry_1"), flaky.ID); len(succeeded) != 1 || succeeded[0] != want {
 			t.Fatalf("succeeded deliveries of the flaky webhook: %v, want [%s]", succeeded, want)
 		}
 		resp, err := stack.Client.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default",
@@ -422,7 +422,7 @@ func TestBadInputGetsAJSONErrorAndChangesNothing(t *testing.T) {
 			t.Fatalf("%d events stored", n)
 		}
 		for i := 0; i <= 5; i++ {
-			id := workflows.EventWorkflowID(fmt.Sprintf("evt_bad_%d", i))
+			id := wire.EventWorkflowID(fmt.Sprintf("evt_bad_%d", i))
 			if _, err := stack.Client.DescribeWorkflowExecution(context.Background(), id, ""); err == nil {
 				t.Fatalf("workflow %s exists", id)
 			}
@@ -470,7 +470,7 @@ func TestCancellingADeliveryWorkflowMarksTheDeliveryCancelled(t *testing.T) {
 		t.Fatal("first attempt never arrived")
 	}
 	ctx := context.Background()
-	id := workflows.DeliveryWorkflowID(e.ev("evt_cancel_1"), w.ID)
+	id := wire.DeliveryWorkflowID(e.ev("evt_cancel_1"), w.ID)
 	if err := stack.Client.CancelWorkflow(ctx, id, ""); err != nil {
 		t.Fatal(err)
 	}

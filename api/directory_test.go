@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/herald-webhooks/herald/api"
-	"github.com/herald-webhooks/herald/workflows"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 type apiError struct {
@@ -168,9 +168,9 @@ func TestDeleteUserDeletesItsWebhooksMembershipsAndTokensAndKeepsTheLog(t *testi
 	t.Run("the pending delivery is cancelled and gets no further attempt", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		var res workflows.DeliveryResult
+		var res wire.DeliveryResult
 		// Cancelled by the deletion's cancel-deliveries workflow, or stopped at its next attempt.
-		if err := stack.Client.GetWorkflow(ctx, workflows.DeliveryWorkflowID(evt, personal.ID), "").Get(ctx, &res); err != nil && !temporal.IsCanceledError(err) {
+		if err := stack.Client.GetWorkflow(ctx, wire.DeliveryWorkflowID(evt, personal.ID), "").Get(ctx, &res); err != nil && !temporal.IsCanceledError(err) {
 			t.Fatalf("delivery workflow: %v", err)
 		}
 		if n := len(r.requests("/failing")); n != 1 {
@@ -237,7 +237,7 @@ func TestDeleteUserDeletesItsWebhooksMembershipsAndTokensAndKeepsTheLog(t *testi
 		e.mustDo(202, "POST", "/events", map[string]any{"id": again, "event": "summary.completed", "user_id": "u_1", "data": map[string]any{}}, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		if err := stack.Client.GetWorkflow(ctx, workflows.EventWorkflowID(again), "").Get(ctx, nil); err != nil {
+		if err := stack.Client.GetWorkflow(ctx, wire.EventWorkflowID(again), "").Get(ctx, nil); err != nil {
 			t.Fatalf("event workflow: %v", err)
 		}
 		var ev struct {

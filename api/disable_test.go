@@ -10,7 +10,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 
-	"github.com/herald-webhooks/herald/workflows"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 // isNotFound is whether err is Temporal's not-found (a held delivery may have no workflow).
@@ -128,7 +128,7 @@ func TestAutoDisableNeedsTimeAndCount(t *testing.T) {
 				failed, len(r.requests("/down")))
 		}
 		for _, id := range published {
-			wid := workflows.DeliveryWorkflowID(id, w.ID)
+			wid := wire.DeliveryWorkflowID(id, w.ID)
 			waitFor(t, "the delivery's workflow to close", 10*time.Second, func() bool {
 				d, err := stack.Client.DescribeWorkflowExecution(context.Background(), wid, "")
 				return (err == nil && d.GetWorkflowExecutionInfo().GetCloseTime() != nil) || isNotFound(err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/internal/signing"
+	"github.com/herald-webhooks/herald/internal/wire"
 	"github.com/herald-webhooks/herald/workflows"
 )
 
@@ -62,8 +63,8 @@ func TestFanOutRunsInWavesAndContinuesAsNew(t *testing.T) {
 		Timestamp: time.Now(), Data: []byte(`{}`)}, []byte(id)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := stack.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.EventWorkflowID(id), TaskQueue: e.queue},
-		workflows.EventWorkflow, workflows.EventInput{EventID: id, WaveSize: 2}); err != nil {
+	if _, err := stack.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wire.EventWorkflowID(id), TaskQueue: e.queue},
+		workflows.EventWorkflow, wire.EventInput{EventID: id, WaveSize: 2}); err != nil {
 		t.Fatal(err)
 	}
 	if runs := waitFanOut(t, id, r, n); len(runs) != 4 {
@@ -96,8 +97,8 @@ func (e *env) createPlainWebhooks(base string, n int) {
 func waitFanOut(t *testing.T, eventID string, r *countingReceiver, n int) []int {
 	t.Helper()
 	ctx := context.Background()
-	var res workflows.EventResult
-	if err := stack.Client.GetWorkflow(ctx, workflows.EventWorkflowID(eventID), "").Get(ctx, &res); err != nil {
+	var res wire.EventResult
+	if err := stack.Client.GetWorkflow(ctx, wire.EventWorkflowID(eventID), "").Get(ctx, &res); err != nil {
 		t.Fatalf("event workflow: %v", err)
 	}
 	if res.Started != n {
@@ -111,7 +112,7 @@ func waitFanOut(t *testing.T, eventID string, r *countingReceiver, n int) []int 
 	var runs []int
 	run := ""
 	for {
-		events, prev := historyOf(t, workflows.EventWorkflowID(eventID), run)
+		events, prev := historyOf(t, wire.EventWorkflowID(eventID), run)
 		runs = append([]int{events}, runs...)
 		if prev == "" {
 			return runs

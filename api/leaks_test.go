@@ -20,8 +20,8 @@ import (
 
 	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/internal/devstack"
+	"github.com/herald-webhooks/herald/internal/wire"
 	"github.com/herald-webhooks/herald/worker"
-	"github.com/herald-webhooks/herald/workflows"
 )
 
 // syncBuffer is a log sink the worker's goroutines can share.
@@ -138,7 +138,7 @@ func TestWebhookURLTokensReachNoLogHistoryOrAttempt(t *testing.T) {
 		e.mustDo(200, "GET", "/webhooks/"+d.WebhookID+"/deliveries", nil, (*rawJSON)(&raw))
 		leaks("GET /webhooks/{id}/deliveries", raw)
 
-		h := history(t, workflows.DeliveryWorkflowID(evt, d.WebhookID))
+		h := history(t, wire.DeliveryWorkflowID(evt, d.WebhookID))
 		if !bytes.Contains(h, []byte("http://127.0.0.1:")) {
 			t.Errorf("the history of %s has no attempt error (is this the right workflow?)", d.WebhookID)
 		}

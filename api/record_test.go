@@ -11,7 +11,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/herald-webhooks/herald/workflows"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 // TestRecordHistories writes the histories workflows/replay_test.go replays, from real runs:
@@ -73,7 +73,7 @@ func TestRecordHistories(t *testing.T) {
 	cancelled := publish("evt_cancel")
 	waitFor(t, "the first attempt", 10*time.Second, func() bool { return len(r.requests("/down")) == 1 })
 	time.Sleep(500 * time.Millisecond)
-	if err := stack.Client.CancelWorkflow(context.Background(), workflows.DeliveryWorkflowID(cancelled, down.ID), ""); err != nil {
+	if err := stack.Client.CancelWorkflow(context.Background(), wire.DeliveryWorkflowID(cancelled, down.ID), ""); err != nil {
 		t.Fatal(err)
 	}
 	d := e.waitDeliveries(cancelled, 1)[0]
@@ -94,20 +94,20 @@ func TestRecordHistories(t *testing.T) {
 	waitFor(t, "the replay", 20*time.Second, func() bool { return len(r.requests("/down")) == 3 })
 	time.Sleep(time.Second)
 	// The cancelled delivery's status record ended when the redelivery succeeded.
-	if err := stack.Client.GetWorkflow(context.Background(), workflows.StatusRecordWorkflowID(d.ID), "").Get(context.Background(), nil); err != nil {
+	if err := stack.Client.GetWorkflow(context.Background(), wire.StatusRecordWorkflowID(d.ID), "").Get(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 
 	record := map[string]string{
-		"event_three_destinations.json":        workflows.EventWorkflowID(fanout),
-		"delivery_first_attempt.json":          workflows.DeliveryWorkflowID(fanout, ok1.ID),
-		"delivery_retried_then_succeeded.json": workflows.DeliveryWorkflowID(retried, flaky.ID),
-		"delivery_gone.json":                   workflows.DeliveryWorkflowID(goneEv, gone.ID),
-		"delivery_cancelled.json":              workflows.DeliveryWorkflowID(cancelled, down.ID),
-		"delivery_failed.json":                 workflows.DeliveryWorkflowID(failed, broken.ID),
-		"status_record.json":                   workflows.StatusRecordWorkflowID(d.ID),
+		"event_three_destinations.json":        wire.EventWorkflowID(fanout),
+		"delivery_first_attempt.json":          wire.DeliveryWorkflowID(fanout, ok1.ID),
+		"delivery_retried_then_succeeded.json": wire.DeliveryWorkflowID(retried, flaky.ID),
+		"delivery_gone.json":                   wire.DeliveryWorkflowID(goneEv, gone.ID),
+		"delivery_cancelled.json":              wire.DeliveryWorkflowID(cancelled, down.ID),
+		"delivery_failed.json":                 wire.DeliveryWorkflowID(failed, broken.ID),
+		"status_record.json":                   wire.StatusRecordWorkflowID(d.ID),
 		"redelivery.json":                      rd.WorkflowID,
-		"replay.json":                          workflows.ReplayWorkflowID(rp.ID),
+		"replay.json":                          wire.ReplayWorkflowID(rp.ID),
 	}
 	for file, id := range record {
 		it := stack.Client.GetWorkflowHistory(context.Background(), id, "", false, 0)

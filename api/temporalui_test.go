@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/herald-webhooks/herald/internal/wire"
 	"github.com/herald-webhooks/herald/workflows"
 )
 
@@ -60,7 +61,7 @@ func TestTheTemporalUIShowsFailuresAsFailures(t *testing.T) {
 			{down, "after 3 attempt(s): last status 500 (http_status)"},
 			{gone, "after 1 attempt(s): last status 410 (gone)"},
 		} {
-			id := workflows.DeliveryWorkflowID(evt, c.webhook.ID)
+			id := wire.DeliveryWorkflowID(evt, c.webhook.ID)
 			err := stack.Client.GetWorkflow(ctx, id, "").Get(ctx, nil)
 			var appErr *temporal.ApplicationError
 			if !errors.As(err, &appErr) || appErr.Type() != workflows.ErrDeliveryFailed || !appErr.NonRetryable() ||
@@ -73,7 +74,7 @@ func TestTheTemporalUIShowsFailuresAsFailures(t *testing.T) {
 			}
 		}
 		failedWorkflows := listWorkflows(t, `HeraldWebhookId IN ("`+down.ID+`", "`+gone.ID+`", "`+fixable.ID+`") AND ExecutionStatus = "Failed"`, 3)
-		want := []string{workflows.DeliveryWorkflowID(evt, down.ID), workflows.DeliveryWorkflowID(evt, gone.ID), workflows.DeliveryWorkflowID(evt, fixable.ID)}
+		want := []string{wire.DeliveryWorkflowID(evt, down.ID), wire.DeliveryWorkflowID(evt, gone.ID), wire.DeliveryWorkflowID(evt, fixable.ID)}
 		if !sameSet(failedWorkflows, want) {
 			t.Fatalf("ExecutionStatus = Failed lists %v, want %v", failedWorkflows, want)
 		}
@@ -82,8 +83,8 @@ func TestTheTemporalUIShowsFailuresAsFailures(t *testing.T) {
 	currentlyFailed := `HeraldWebhookId IN ("` + down.ID + `", "` + gone.ID + `", "` + fixable.ID + `") AND HeraldDeliveryStatus = "failed"`
 	t.Run("HeraldDeliveryStatus = failed lists the failed deliveries", func(t *testing.T) {
 		got := listWorkflows(t, currentlyFailed, 3)
-		want := []string{workflows.StatusRecordWorkflowID(byWebhook[down.ID].ID), workflows.StatusRecordWorkflowID(byWebhook[gone.ID].ID),
-			workflows.StatusRecordWorkflowID(byWebhook[fixable.ID].ID)}
+		want := []string{wire.StatusRecordWorkflowID(byWebhook[down.ID].ID), wire.StatusRecordWorkflowID(byWebhook[gone.ID].ID),
+			wire.StatusRecordWorkflowID(byWebhook[fixable.ID].ID)}
 		if !sameSet(got, want) {
 			t.Fatalf("%s lists %v, want %v", currentlyFailed, got, want)
 		}
@@ -105,14 +106,14 @@ func TestTheTemporalUIShowsFailuresAsFailures(t *testing.T) {
 		if err := redeliver(byWebhook[down.ID]); !errors.As(err, &appErr) || appErr.Type() != workflows.ErrDeliveryFailed {
 			t.Fatalf("the redelivery to the endpoint still down ended with %v, want a %s failure", err, workflows.ErrDeliveryFailed)
 		}
-		want := []string{workflows.StatusRecordWorkflowID(byWebhook[down.ID].ID), workflows.StatusRecordWorkflowID(byWebhook[gone.ID].ID)}
+		want := []string{wire.StatusRecordWorkflowID(byWebhook[down.ID].ID), wire.StatusRecordWorkflowID(byWebhook[gone.ID].ID)}
 		var got []string
 		waitFor(t, "the fixed delivery to leave the failed list", 20*time.Second, func() bool {
 			got = listWorkflows(t, currentlyFailed, 0)
 			return sameSet(got, want)
 		})
 		succeeded := listWorkflows(t, `HeraldWebhookId = "`+fixable.ID+`" AND HeraldDeliveryStatus = "succeeded"`, 1)
-		if !sameSet(succeeded, []string{workflows.StatusRecordWorkflowID(byWebhook[fixable.ID].ID)}) {
+		if !sameSet(succeeded, []string{wire.StatusRecordWorkflowID(byWebhook[fixable.ID].ID)}) {
 			t.Fatalf("the fixed delivery's record: %v", succeeded)
 		}
 	})
@@ -134,7 +135,7 @@ func TestTheTemporalUIShowsFailuresAsFailures(t *testing.T) {
 			}
 		}
 		e.mustDo(200, "POST", "/deliveries/"+d.ID+"/cancel", nil, nil)
-		id := workflows.DeliveryWorkflowID(cevt, slow.ID)
+		id := wire.DeliveryWorkflowID(cevt, slow.ID)
 		if err := stack.Client.GetWorkflow(ctx, id, "").Get(ctx, nil); !temporal.IsCanceledError(err) {
 			t.Fatalf("%s ended with %v, want cancelled", id, err)
 		}
@@ -143,7 +144,7 @@ func TestTheTemporalUIShowsFailuresAsFailures(t *testing.T) {
 			t.Fatalf("%s: %v %v, want CANCELED", id, desc.GetWorkflowExecutionInfo().GetStatus(), err)
 		}
 		got := listWorkflows(t, `HeraldWebhookId = "`+slow.ID+`" AND HeraldDeliveryStatus = "cancelled"`, 1)
-		if !sameSet(got, []string{workflows.StatusRecordWorkflowID(d.ID)}) {
+		if !sameSet(got, []string{wire.StatusRecordWorkflowID(d.ID)}) {
 			t.Fatalf("cancelled deliveries of %s: %v", slow.ID, got)
 		}
 	})

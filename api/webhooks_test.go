@@ -22,7 +22,7 @@ import (
 
 	"github.com/herald-webhooks/herald/api"
 	"github.com/herald-webhooks/herald/internal/devstack"
-	"github.com/herald-webhooks/herald/workflows"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 // fullWebhook is the webhook resource as the API shows it.
@@ -339,7 +339,7 @@ func TestDeleteStopsPendingDeliveriesAndKeepsTheLog(t *testing.T) {
 		}
 	})
 	t.Run("its delivery workflow is cancelled in Temporal", func(t *testing.T) {
-		id := workflows.DeliveryWorkflowID(e.ev("evt_del"), w.ID)
+		id := wire.DeliveryWorkflowID(e.ev("evt_del"), w.ID)
 		deadline := time.Now().Add(15 * time.Second)
 		for {
 			desc, err := stack.Client.DescribeWorkflowExecution(context.Background(), id, "")

@@ -14,6 +14,7 @@ import (
 	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/internal/app"
 	"github.com/herald-webhooks/herald/internal/postgres"
+	"github.com/herald-webhooks/herald/internal/wire"
 	"github.com/herald-webhooks/herald/starter"
 	"github.com/herald-webhooks/herald/workflows"
 )
@@ -30,18 +31,18 @@ func (s *Server) taskQueue() string {
 	if s.Publisher != nil && s.Publisher.TaskQueue != "" {
 		return s.Publisher.TaskQueue
 	}
-	return workflows.TaskQueue
+	return wire.TaskQueue
 }
 
 func (t temporalWorkflows) StartRedelivery(ctx context.Context, d *herald.Delivery, w *herald.Webhook) (app.Run, error) {
-	id := workflows.RedeliveryWorkflowID(d.ID, herald.NewID("rdl_"))
+	id := wire.RedeliveryWorkflowID(d.ID, herald.NewID("rdl_"))
 	run, err := t.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: id, TaskQueue: t.taskQueue,
 		StaticSummary:         "redeliver " + d.EventType + " → " + hostOf(w.URL),
 		TypedSearchAttributes: workflows.DeliveryAttributes(d.EventType, w.ID, w.Owner()),
-	}, workflows.DeliveryWorkflow, workflows.DeliveryInput{
+	}, workflows.DeliveryWorkflow, wire.DeliveryInput{
 		DeliveryID: d.ID, EventID: d.EventID, WebhookID: w.ID, TimeoutSeconds: w.TimeoutSeconds,
-		Retry: workflows.RetryPolicy(w.Retry), Trigger: herald.TriggerManual, EventType: d.EventType, Host: hostOf(w.URL),
+		Retry: wire.RetryPolicy(w.Retry), Trigger: herald.TriggerManual, EventType: d.EventType, Host: hostOf(w.URL),
 	})
 	if err != nil {
 		return app.Run{}, starter.TemporalError(err)
@@ -50,7 +51,7 @@ func (t temporalWorkflows) StartRedelivery(ctx context.Context, d *herald.Delive
 }
 
 func (t temporalWorkflows) CancelDelivery(ctx context.Context, d *herald.Delivery) error {
-	err := t.client.CancelWorkflow(ctx, workflows.DeliveryWorkflowID(d.EventID, d.WebhookID), "")
+	err := t.client.CancelWorkflow(ctx, wire.DeliveryWorkflowID(d.EventID, d.WebhookID), "")
 	var notFound *serviceerror.NotFound
 	if err != nil && !errors.As(err, &notFound) {
 		return starter.TemporalError(err)
@@ -59,11 +60,11 @@ func (t temporalWorkflows) CancelDelivery(ctx context.Context, d *herald.Deliver
 }
 
 func (t temporalWorkflows) StartReplay(ctx context.Context, r *postgres.Replay, w *herald.Webhook) (string, error) {
-	id := workflows.ReplayWorkflowID(r.ID)
+	id := wire.ReplayWorkflowID(r.ID)
 	if _, err := t.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: id, TaskQueue: t.taskQueue, StaticSummary: "replay of " + w.ID + " (" + hostOf(w.URL) + ")",
 		TypedSearchAttributes: workflows.WebhookAttributes(w.ID, w.Owner()),
-	}, workflows.ReplayWorkflow, workflows.ReplayInput{ReplayID: r.ID}); err != nil {
+	}, workflows.ReplayWorkflow, wire.ReplayInput{ReplayID: r.ID}); err != nil {
 		return "", starter.TemporalError(err)
 	}
 	return id, nil
@@ -72,8 +73,8 @@ func (t temporalWorkflows) StartReplay(ctx context.Context, r *postgres.Replay, 
 // Replay reads a replay's state from its workflow: its status, and its progress from the
 // result once completed (in the history: no worker needed) or from a query while running.
 func (t temporalWorkflows) Replay(ctx context.Context, replayID string) (app.ReplayRun, error) {
-	id := workflows.ReplayWorkflowID(replayID)
-	var p workflows.ReplayProgress
+	id := wire.ReplayWorkflowID(replayID)
+	var p wire.ReplayProgress
 	run := func(state string) app.ReplayRun {
 		return app.ReplayRun{WorkflowID: id, State: state, Progress: app.ReplayProgress(p)}
 	}
@@ -96,7 +97,7 @@ func (t temporalWorkflows) Replay(ctx context.Context, replayID string) (app.Rep
 			return app.ReplayRun{}, starter.TemporalError(err)
 		}
 	case "running":
-		v, err := t.client.QueryWorkflow(ctx, id, "", workflows.QueryProgress)
+		v, err := t.client.QueryWorkflow(ctx, id, "", wire.QueryProgress)
 		if err != nil {
 			return app.ReplayRun{}, starter.TemporalError(err)
 		}
@@ -110,7 +111,7 @@ func (t temporalWorkflows) Replay(ctx context.Context, replayID string) (app.Rep
 		// A query replays the closed history on a worker; without one, the counts stay 0
 		// rather than the request waiting.
 		qctx, cancel := context.WithTimeout(ctx, closedQueryTimeout)
-		if v, err := t.client.QueryWorkflow(qctx, id, "", workflows.QueryProgress); err == nil {
+		if v, err := t.client.QueryWorkflow(qctx, id, "", wire.QueryProgress); err == nil {
 			_ = v.Get(&p)
 		}
 		cancel()

@@ -30,6 +30,7 @@ import (
 	"github.com/herald-webhooks/herald/internal/catalog"
 	"github.com/herald-webhooks/herald/internal/metrics"
 	"github.com/herald-webhooks/herald/internal/postgres"
+	"github.com/herald-webhooks/herald/internal/wire"
 	"github.com/herald-webhooks/herald/workflows"
 )
 
@@ -37,7 +38,7 @@ import (
 type Publisher struct {
 	Store    *postgres.Store
 	Temporal client.Client
-	// TaskQueue of the event workflows; workflows.TaskQueue when empty. Delivery workflows run
+	// TaskQueue of the event workflows; wire.TaskQueue when empty. Delivery workflows run
 	// on their event workflow's queue.
 	TaskQueue string
 	// Metrics records publishes; metrics.Default when nil.
@@ -150,14 +151,14 @@ func (p *Publisher) start(ctx context.Context, ev *herald.Event, created bool) (
 	}
 	queue := p.TaskQueue
 	if queue == "" {
-		queue = workflows.TaskQueue
+		queue = wire.TaskQueue
 	}
 	conflict := enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
 	if !created {
 		conflict = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
 	}
 	_, err := p.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.EventWorkflowID(ev.ID),
+		ID:                       wire.EventWorkflowID(ev.ID),
 		TaskQueue:                queue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: conflict,
@@ -168,11 +169,11 @@ func (p *Publisher) start(ctx context.Context, ev *herald.Event, created bool) (
 		// in the start call's answer instead of through a poll: lower publish-to-receive latency.
 		EnableEagerStart: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrEventType.ValueSet(ev.Type),
-			workflows.AttrOwnerID.ValueSet(owner),
+			wire.AttrEventType.ValueSet(ev.Type),
+			wire.AttrOwnerID.ValueSet(owner),
 			workflows.BuildIDsAttribute(),
 		),
-	}, workflows.EventWorkflow, workflows.EventInput{EventID: ev.ID, WaveSize: workflows.DefaultWaveSize})
+	}, workflows.EventWorkflow, wire.EventInput{EventID: ev.ID, WaveSize: wire.DefaultWaveSize})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case errors.As(err, &already):

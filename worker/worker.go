@@ -14,12 +14,13 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/herald-webhooks/herald/activities"
+	"github.com/herald-webhooks/herald/internal/wire"
 	"github.com/herald-webhooks/herald/workflows"
 )
 
 // New returns a worker on Herald's task queue with every workflow and activity registered.
 func New(c client.Client, acts *activities.Activities, opts sdkworker.Options) sdkworker.Worker {
-	return NewOnQueue(c, workflows.TaskQueue, acts, opts)
+	return NewOnQueue(c, wire.TaskQueue, acts, opts)
 }
 
 // NewOnQueue is New on another task queue (tests isolate themselves this way).
@@ -70,7 +71,7 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 		return nil, fmt.Errorf("list search attributes: %w", err)
 	}
 	missing := map[string]enumspb.IndexedValueType{}
-	for name, typ := range workflows.SearchAttributes {
+	for name, typ := range wire.SearchAttributes {
 		if _, ok := have.GetCustomAttributes()[name]; !ok {
 			missing[name] = typ
 		}

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/herald-webhooks/herald/activities"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 const (
@@ -21,7 +22,7 @@ const (
 // part, so that neither the API request nor the attempt that disables the webhook waits for
 // thousands of cancel requests. A delivery whose workflow is not cancelled yet still stops at
 // its next attempt, which finds it final.
-func CancelDeliveriesWorkflow(ctx workflow.Context, in activities.CancelDeliveriesInput) (*activities.CancelDeliveriesInput, error) {
+func CancelDeliveriesWorkflow(ctx workflow.Context, in wire.CancelDeliveriesInput) (*wire.CancelDeliveriesInput, error) {
 	var a *activities.Activities
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		Summary:             "cancel a page of delivery workflows",
@@ -31,8 +32,8 @@ func CancelDeliveriesWorkflow(ctx workflow.Context, in activities.CancelDeliveri
 	})
 	handled := 0
 	for {
-		var page activities.CancelPageResult
-		if err := workflow.ExecuteActivity(actx, a.CancelDeliveryPage, activities.CancelPageInput{
+		var page wire.CancelPageResult
+		if err := workflow.ExecuteActivity(actx, a.CancelDeliveryPage, wire.CancelPageInput{
 			WebhookID: in.WebhookID, Status: in.Status, At: in.At, After: in.After, Limit: cancelPageSize,
 		}).Get(ctx, &page); err != nil {
 			return nil, err

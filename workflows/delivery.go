@@ -11,10 +11,8 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
-
-// QueryState is the delivery workflow's query: it answers a DeliveryState.
-const QueryState = "state"
 
 // DeliveryState is what the state query shows an operator.
 type DeliveryState struct {
@@ -26,7 +24,7 @@ type DeliveryState struct {
 	NextAttemptAt  *time.Time `json:"next_attempt_at,omitempty"`
 }
 
-func (s *DeliveryState) failed(f activities.FailedAttempt) {
+func (s *DeliveryState) failed(f wire.FailedAttempt) {
 	s.Attempt = max(s.Attempt, f.Attempt)
 	s.LastStatusCode, s.LastErrorKind, s.LastError, s.NextAttemptAt = f.StatusCode, f.ErrorKind, f.Error, f.NextAttemptAt
 }
@@ -42,16 +40,16 @@ func (s *DeliveryState) failed(f activities.FailedAttempt) {
 // delivery costs one workflow task and no activity task round trip. When it fails, the
 // remaining attempts run as a regular activity under a Temporal retry policy built from the
 // webhook's policy, shifted by the attempt already made, so the intervals are the policy's.
-func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, error) {
+func DeliveryWorkflow(ctx workflow.Context, in wire.DeliveryInput) (*wire.DeliveryResult, error) {
 	var a *activities.Activities
 	state := &DeliveryState{Status: herald.DeliveryPending}
-	if err := workflow.SetQueryHandler(ctx, QueryState, func() (DeliveryState, error) { return *state, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, wire.QueryState, func() (DeliveryState, error) { return *state, nil }); err != nil {
 		return nil, err
 	}
-	attempts := workflow.GetSignalChannel(ctx, activities.SignalAttempt)
+	attempts := workflow.GetSignalChannel(ctx, wire.SignalAttempt)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			var f activities.FailedAttempt
+			var f wire.FailedAttempt
 			attempts.Receive(ctx, &f)
 			state.failed(f)
 		}
@@ -60,7 +58,7 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 	// Delivery workflows started before 0.3 carry HeraldDeliveryStatus=pending from their start
 	// and set the final status even on success; they keep doing so, so that their histories
 	// replay (a query on a closed delivery replays it).
-	_, startedWithStatus := workflow.GetTypedSearchAttributes(ctx).GetKeyword(AttrDeliveryStatus)
+	_, startedWithStatus := workflow.GetTypedSearchAttributes(ctx).GetKeyword(wire.AttrDeliveryStatus)
 
 	manual := in.Trigger == herald.TriggerManual
 	policy := herald.RetryPolicy(in.Retry)
@@ -68,9 +66,9 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 		policy.MaxAttempts = 1 // a redelivery is one attempt
 	}
 	attemptTimeout := herald.AttemptTimeout(in.TimeoutSeconds)
-	input := activities.DeliverInput{DeliveryID: in.DeliveryID, Retry: policy, Trigger: in.Trigger}
+	input := wire.DeliverInput{DeliveryID: in.DeliveryID, Retry: wire.RetryPolicy(policy), Trigger: in.Trigger}
 
-	var res activities.DeliverResult
+	var res wire.DeliverResult
 	summary := "deliver " + in.EventType + " → " + in.Host
 	first := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		Summary:             summary + " (first attempt)",
@@ -81,7 +79,7 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 	if err != nil && retryable(err) {
 		offset, wait := 0, time.Duration(0)
 		var appErr *temporal.ApplicationError
-		var f activities.FailedAttempt
+		var f wire.FailedAttempt
 		if errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&f) == nil {
 			offset, wait = 1, f.NextDelay // the first attempt reached the endpoint
 			state.failed(f)
@@ -128,7 +126,7 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 		if errors.As(err, &appErr) && appErr.Type() == activities.ErrWebhookInactive && !manual {
 			status = herald.DeliveryCancelled
 		}
-		var f activities.FailedAttempt
+		var f wire.FailedAttempt
 		if errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&f) == nil {
 			state.failed(f)
 		}
@@ -146,20 +144,20 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (*DeliveryResult, 
 		if temporal.IsCanceledError(err) {
 			recordCtx, _ = workflow.NewDisconnectedContext(recordCtx)
 		}
-		if ferr := workflow.ExecuteActivity(recordCtx, a.FinishDelivery, activities.FinishInput{
+		if ferr := workflow.ExecuteActivity(recordCtx, a.FinishDelivery, wire.FinishInput{
 			DeliveryID: in.DeliveryID, Status: status, Manual: manual,
 		}).Get(recordCtx, nil); ferr != nil {
 			return nil, ferr
 		}
 	}
-	result := &DeliveryResult{Status: status, Attempts: state.Attempt, StatusCode: res.StatusCode}
+	result := &wire.DeliveryResult{Status: status, Attempts: state.Attempt, StatusCode: res.StatusCode}
 	if (err != nil || manual) && workflow.GetVersion(ctx, changeStatusRecord, workflow.DefaultVersion, 1) == 1 {
 		return endWithStatusRecord(ctx, in, result, state, err)
 	}
 	// Delivery workflows started before the status record carry the final status themselves
 	// and complete whatever it is.
 	if status != herald.DeliverySucceeded || startedWithStatus {
-		_ = workflow.UpsertTypedSearchAttributes(ctx, AttrDeliveryStatus.ValueSet(status))
+		_ = workflow.UpsertTypedSearchAttributes(ctx, wire.AttrDeliveryStatus.ValueSet(status))
 	}
 	if status == herald.DeliveryCancelled && temporal.IsCanceledError(err) {
 		return nil, err
@@ -180,7 +178,7 @@ const ErrDeliveryFailed = "delivery_failed"
 // status is in PostgreSQL: the delivery's status record follows that status, then a failed
 // delivery fails its workflow (so that the Temporal UI shows it as a failure), a cancelled one
 // stays cancelled and a successful redelivery completes.
-func endWithStatusRecord(ctx workflow.Context, in DeliveryInput, result *DeliveryResult, state *DeliveryState, cause error) (*DeliveryResult, error) {
+func endWithStatusRecord(ctx workflow.Context, in wire.DeliveryInput, result *wire.DeliveryResult, state *DeliveryState, cause error) (*wire.DeliveryResult, error) {
 	var a *activities.Activities
 	tctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		Summary:             "track status " + result.Status,
@@ -190,11 +188,11 @@ func endWithStatusRecord(ctx workflow.Context, in DeliveryInput, result *Deliver
 	if temporal.IsCanceledError(cause) {
 		tctx, _ = workflow.NewDisconnectedContext(tctx)
 	}
-	owner, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(AttrOwnerID)
-	if err := workflow.ExecuteLocalActivity(tctx, a.TrackStatus, activities.TrackInput{
-		DeliveryID: in.DeliveryID, Workflow: "StatusRecordWorkflow", StatusAttribute: AttrDeliveryStatus.GetName(),
+	owner, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(wire.AttrOwnerID)
+	if err := workflow.ExecuteLocalActivity(tctx, a.TrackStatus, wire.TrackInput{
+		DeliveryID: in.DeliveryID, Workflow: wire.StatusRecordWorkflow, StatusAttribute: wire.AttrDeliveryStatus.GetName(),
 		Attributes: map[string]string{
-			AttrEventType.GetName(): in.EventType, AttrWebhookID.GetName(): in.WebhookID, AttrOwnerID.GetName(): owner,
+			wire.AttrEventType.GetName(): in.EventType, wire.AttrWebhookID.GetName(): in.WebhookID, wire.AttrOwnerID.GetName(): owner,
 		},
 	}).Get(tctx, nil); err != nil {
 		return nil, err
@@ -211,7 +209,7 @@ func endWithStatusRecord(ctx workflow.Context, in DeliveryInput, result *Deliver
 // failureMessage says how a delivery failed: its attempts, the last status code and the kind
 // of error (the activity's error type: http_status, network, gone, ...; and the network
 // error's kind).
-func failureMessage(result *DeliveryResult, state *DeliveryState, cause error) string {
+func failureMessage(result *wire.DeliveryResult, state *DeliveryState, cause error) string {
 	kind := "unknown"
 	var appErr *temporal.ApplicationError
 	switch {

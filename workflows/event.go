@@ -10,6 +10,7 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 // Fan-out bounds. Temporal refuses more than 2,000 pending children per workflow run and warns
@@ -17,8 +18,6 @@ import (
 // starts each page's children as one wave and waits until they have started, and continues as
 // new, carrying only its cursor, before its pending children or its history grow large.
 const (
-	// DefaultWaveSize is the children one wave starts (one resolve page): ~140 KB of result.
-	DefaultWaveSize = 500
 	// wavesPerRun keeps a run's children (pending until they close) well under 2,000.
 	wavesPerRun = 2
 	// historyPerRun continues as new early should a run's history grow past this many events.
@@ -28,7 +27,7 @@ const (
 // EventWorkflow fans an event out: one delivery workflow per matching webhook, in waves of at
 // most in.WaveSize children, continuing as new every few waves, so that fan-out is bounded by
 // nothing but time.
-func EventWorkflow(ctx workflow.Context, in EventInput) (*EventResult, error) {
+func EventWorkflow(ctx workflow.Context, in wire.EventInput) (*wire.EventResult, error) {
 	// Resolving is a local activity: one marker in the history instead of three events and an
 	// activity task round trip. It is idempotent, so a re-run after a worker crash is harmless.
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
@@ -39,15 +38,15 @@ func EventWorkflow(ctx workflow.Context, in EventInput) (*EventResult, error) {
 			NonRetryableErrorTypes: []string{activities.ErrNotFound},
 		},
 	})
-	if in.WaveSize <= 0 { // started before paged fan-out (see EventInput.WaveSize)
+	if in.WaveSize <= 0 { // started before paged fan-out (see wire.EventInput.WaveSize)
 		return fanOutAtOnce(ctx, lctx, in)
 	}
 	var a *activities.Activities
 	wave := in.WaveSize
-	out := &EventResult{Started: in.Started}
+	out := &wire.EventResult{Started: in.Started}
 	for waves := 1; ; waves++ {
-		var res activities.ResolveResult
-		if err := workflow.ExecuteLocalActivity(lctx, a.Resolve, activities.ResolveInput{
+		var res wire.ResolveResult
+		if err := workflow.ExecuteLocalActivity(lctx, a.Resolve, wire.ResolveInput{
 			EventID: in.EventID, After: in.After, Limit: wave,
 		}).Get(ctx, &res); err != nil {
 			return nil, err
@@ -70,13 +69,13 @@ func EventWorkflow(ctx workflow.Context, in EventInput) (*EventResult, error) {
 
 // fanOutAtOnce is the event workflow before paged fan-out: every destination in one resolve
 // and one wave. Kept, unchanged, for the runs that started with it.
-func fanOutAtOnce(ctx, lctx workflow.Context, in EventInput) (*EventResult, error) {
+func fanOutAtOnce(ctx, lctx workflow.Context, in wire.EventInput) (*wire.EventResult, error) {
 	var a *activities.Activities
-	var res activities.ResolveResult
-	if err := workflow.ExecuteLocalActivity(lctx, a.Resolve, activities.ResolveInput{EventID: in.EventID}).Get(ctx, &res); err != nil {
+	var res wire.ResolveResult
+	if err := workflow.ExecuteLocalActivity(lctx, a.Resolve, wire.ResolveInput{EventID: in.EventID}).Get(ctx, &res); err != nil {
 		return nil, err
 	}
-	out := &EventResult{}
+	out := &wire.EventResult{}
 	for _, d := range res.Destinations {
 		if d.Status == herald.DeliveryPending {
 			out.DeliveryIDs = append(out.DeliveryIDs, d.DeliveryID)
@@ -93,23 +92,23 @@ func fanOutAtOnce(ctx, lctx workflow.Context, in EventInput) (*EventResult, erro
 // startDeliveries starts one delivery workflow per pending destination of a resolved page and
 // waits until each has started (not until it ends: the children are abandoned on close). It
 // returns how many it started.
-func startDeliveries(ctx workflow.Context, eventID string, res *activities.ResolveResult) (int, error) {
+func startDeliveries(ctx workflow.Context, eventID string, res *wire.ResolveResult) (int, error) {
 	var pending []workflow.ChildWorkflowFuture
 	for _, d := range res.Destinations {
 		if d.Status != herald.DeliveryPending {
 			continue
 		}
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID:            DeliveryWorkflowID(eventID, d.WebhookID),
+			WorkflowID:            wire.DeliveryWorkflowID(eventID, d.WebhookID),
 			TaskQueue:             workflow.GetInfo(ctx).TaskQueueName,
 			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 			StaticSummary:         res.EventType + " → " + d.Host,
 			TypedSearchAttributes: DeliveryAttributes(res.EventType, d.WebhookID, d.Owner),
 		})
-		f := workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflow, DeliveryInput{
+		f := workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflow, wire.DeliveryInput{
 			DeliveryID: d.DeliveryID, EventID: eventID, WebhookID: d.WebhookID,
-			TimeoutSeconds: d.TimeoutSeconds, Retry: RetryPolicy(d.Retry), EventType: res.EventType, Host: d.Host,
+			TimeoutSeconds: d.TimeoutSeconds, Retry: d.Retry, EventType: res.EventType, Host: d.Host,
 		})
 		pending = append(pending, f)
 	}

@@ -11,27 +11,8 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
-
-// QueryProgress is the replay workflow's query: it answers a ReplayProgress.
-const QueryProgress = "progress"
-
-// ReplayInput starts (or continues) a replay workflow.
-type ReplayInput struct {
-	ReplayID    string
-	Concurrency int    // redeliveries in flight at once; DefaultReplayConcurrency when 0
-	After       string // cursor: the last delivery handled by an earlier run
-	Progress    ReplayProgress
-}
-
-// ReplayProgress counts a replay's redeliveries.
-type ReplayProgress struct {
-	Found     int  `json:"found"`     // deliveries matched so far
-	Started   int  `json:"started"`   // redeliveries started
-	Succeeded int  `json:"succeeded"` // redeliveries that reached the endpoint with a 2xx
-	Failed    int  `json:"failed"`    // redeliveries that did not
-	Done      bool `json:"done"`      // every matching delivery was redelivered
-}
 
 // DefaultReplayConcurrency bounds a replay's redeliveries in flight.
 const DefaultReplayConcurrency = 10
@@ -44,10 +25,10 @@ const (
 // ReplayWorkflow redelivers, once each and with bounded concurrency, the deliveries a replay
 // request matches. Each redelivery is a child delivery workflow with trigger manual and the ID
 // "redeliver/<delivery>/<replay>", so a replay never sends one delivery twice.
-func ReplayWorkflow(ctx workflow.Context, in ReplayInput) (*ReplayProgress, error) {
+func ReplayWorkflow(ctx workflow.Context, in wire.ReplayInput) (*wire.ReplayProgress, error) {
 	var a *activities.Activities
 	progress := in.Progress
-	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (ReplayProgress, error) { return progress, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, wire.QueryProgress, func() (wire.ReplayProgress, error) { return progress, nil }); err != nil {
 		return nil, err
 	}
 	conc := in.Concurrency
@@ -62,8 +43,8 @@ func ReplayWorkflow(ctx workflow.Context, in ReplayInput) (*ReplayProgress, erro
 	})
 	handled := 0
 	for {
-		var items []activities.ReplayItem
-		if err := workflow.ExecuteActivity(actx, a.ReplayPage, activities.ReplayPageInput{
+		var items []wire.ReplayItem
+		if err := workflow.ExecuteActivity(actx, a.ReplayPage, wire.ReplayPageInput{
 			ReplayID: in.ReplayID, After: in.After, Limit: replayPageSize,
 		}).Get(ctx, &items); err != nil {
 			return nil, err
@@ -91,13 +72,13 @@ func ReplayWorkflow(ctx workflow.Context, in ReplayInput) (*ReplayProgress, erro
 }
 
 // redeliverAll runs one redelivery child per item, at most conc at once, and waits for all.
-func redeliverAll(ctx workflow.Context, replayID string, items []activities.ReplayItem, conc int, p *ReplayProgress) error {
+func redeliverAll(ctx workflow.Context, replayID string, items []wire.ReplayItem, conc int, p *wire.ReplayProgress) error {
 	sel := workflow.NewSelector(ctx)
 	running := 0
 	var firstErr error
 	collect := func(f workflow.Future) {
 		running--
-		var res DeliveryResult
+		var res wire.DeliveryResult
 		err := f.Get(ctx, &res)
 		var started *temporal.ChildWorkflowExecutionAlreadyStartedError
 		switch {
@@ -118,16 +99,16 @@ func redeliverAll(ctx workflow.Context, replayID string, items []activities.Repl
 			sel.Select(ctx)
 		}
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID:            RedeliveryWorkflowID(it.DeliveryID, replayID),
+			WorkflowID:            wire.RedeliveryWorkflowID(it.DeliveryID, replayID),
 			TaskQueue:             workflow.GetInfo(ctx).TaskQueueName,
 			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 			StaticSummary:         "redeliver " + it.EventType + " → " + it.Host,
 			TypedSearchAttributes: DeliveryAttributes(it.EventType, it.WebhookID, it.Owner),
 		})
-		f := workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflow, DeliveryInput{
+		f := workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflow, wire.DeliveryInput{
 			DeliveryID: it.DeliveryID, EventID: it.EventID, WebhookID: it.WebhookID,
-			TimeoutSeconds: it.TimeoutSeconds, Retry: RetryPolicy(it.Retry), Trigger: herald.TriggerManual,
+			TimeoutSeconds: it.TimeoutSeconds, Retry: it.Retry, Trigger: herald.TriggerManual,
 			EventType: it.EventType, Host: it.Host,
 		})
 		p.Started++
@@ -144,14 +125,14 @@ func redeliverAll(ctx workflow.Context, replayID string, items []activities.Repl
 // status is not among them: it lives on the delivery's status record (StatusRecordWorkflow).
 func DeliveryAttributes(eventType, webhookID, owner string) temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(
-		AttrEventType.ValueSet(eventType),
-		AttrWebhookID.ValueSet(webhookID),
-		AttrOwnerID.ValueSet(owner),
+		wire.AttrEventType.ValueSet(eventType),
+		wire.AttrWebhookID.ValueSet(webhookID),
+		wire.AttrOwnerID.ValueSet(owner),
 		BuildIDsAttribute(),
 	)
 }
 
 // WebhookAttributes are the search attributes of a workflow about one webhook (a replay).
 func WebhookAttributes(webhookID, owner string) temporal.SearchAttributes {
-	return temporal.NewSearchAttributes(AttrWebhookID.ValueSet(webhookID), AttrOwnerID.ValueSet(owner), BuildIDsAttribute())
+	return temporal.NewSearchAttributes(wire.AttrWebhookID.ValueSet(webhookID), wire.AttrOwnerID.ValueSet(owner), BuildIDsAttribute())
 }

@@ -8,12 +8,8 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
-
-// StatusRecordWorkflowID is the ID of a delivery's status record.
-func StatusRecordWorkflowID(deliveryID string) string {
-	return activities.StatusRecordWorkflowID(deliveryID)
-}
 
 // StatusRecordWorkflow carries a delivery's current status in HeraldDeliveryStatus for as long
 // as the delivery is not delivered, so that `HeraldDeliveryStatus = "failed"` lists exactly
@@ -23,7 +19,7 @@ func StatusRecordWorkflowID(deliveryID string) string {
 // delivery workflow that ends without success and signalled by every later one. On each signal
 // it reads the status from PostgreSQL (the record of truth, whatever order the signals came
 // in); once the delivery succeeded it says so and ends.
-func StatusRecordWorkflow(ctx workflow.Context, in activities.StatusRecordInput) error {
+func StatusRecordWorkflow(ctx workflow.Context, in wire.StatusRecordInput) error {
 	var a *activities.Activities
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		Summary:             "read delivery status",
@@ -31,8 +27,8 @@ func StatusRecordWorkflow(ctx workflow.Context, in activities.StatusRecordInput)
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute,
 			NonRetryableErrorTypes: []string{activities.ErrNotFound}},
 	})
-	changed := workflow.GetSignalChannel(ctx, activities.SignalStatusChanged)
-	current, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(AttrDeliveryStatus)
+	changed := workflow.GetSignalChannel(ctx, wire.SignalStatusChanged)
+	current, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(wire.AttrDeliveryStatus)
 	for {
 		for changed.ReceiveAsync(nil) {
 		}
@@ -41,7 +37,7 @@ func StatusRecordWorkflow(ctx workflow.Context, in activities.StatusRecordInput)
 			return err
 		}
 		if status != current {
-			if err := workflow.UpsertTypedSearchAttributes(ctx, AttrDeliveryStatus.ValueSet(status)); err != nil {
+			if err := workflow.UpsertTypedSearchAttributes(ctx, wire.AttrDeliveryStatus.ValueSet(status)); err != nil {
 				return err
 			}
 			current = status

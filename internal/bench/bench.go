@@ -35,9 +35,9 @@ import (
 	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/secretbox"
 	"github.com/herald-webhooks/herald/internal/signing"
+	"github.com/herald-webhooks/herald/internal/wire"
 	"github.com/herald-webhooks/herald/starter"
 	"github.com/herald-webhooks/herald/worker"
-	"github.com/herald-webhooks/herald/workflows"
 )
 
 // Options configures a run. Zero values take the defaults noted.
@@ -247,7 +247,7 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 	temporalAddr := opts.TemporalAddress
 	res.Temporal = "external " + temporalAddr
 	if temporalAddr == "" {
-		topts := devstack.TemporalOptions{Namespace: opts.Namespace, SearchAttributes: workflows.SearchAttributes}
+		topts := devstack.TemporalOptions{Namespace: opts.Namespace, SearchAttributes: wire.SearchAttributes}
 		switch {
 		case opts.Ephemeral:
 			res.Temporal = "embedded, SQLite in memory (ephemeral)"
@@ -691,9 +691,9 @@ func historyPerDelivery(ctx context.Context, c client.Client, ids, webhookIDs []
 		if !complete {
 			continue
 		}
-		wfIDs := []string{workflows.EventWorkflowID(id)}
+		wfIDs := []string{wire.EventWorkflowID(id)}
 		for _, wh := range webhookIDs {
-			wfIDs = append(wfIDs, workflows.DeliveryWorkflowID(id, wh))
+			wfIDs = append(wfIDs, wire.DeliveryWorkflowID(id, wh))
 		}
 		n, st := 0, 0
 		ok := true
@@ -743,9 +743,9 @@ func closedHistoryLength(ctx context.Context, c client.Client, id string) (n, st
 func writeTimeline(ctx context.Context, c client.Client, w io.Writer, eventID string, webhookIDs []string) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	wfIDs := []string{workflows.EventWorkflowID(eventID)}
+	wfIDs := []string{wire.EventWorkflowID(eventID)}
 	for _, wh := range webhookIDs {
-		wfIDs = append(wfIDs, workflows.DeliveryWorkflowID(eventID, wh))
+		wfIDs = append(wfIDs, wire.DeliveryWorkflowID(eventID, wh))
 	}
 	var origin time.Time
 	for _, id := range wfIDs {

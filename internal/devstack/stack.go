@@ -15,8 +15,8 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/herald-webhooks/herald/internal/postgres"
+	"github.com/herald-webhooks/herald/internal/wire"
 	"github.com/herald-webhooks/herald/worker"
-	"github.com/herald-webhooks/herald/workflows"
 )
 
 // StackOptions configures the services Herald runs on.
@@ -119,7 +119,7 @@ func Start(ctx context.Context, opts StackOptions) (_ *Stack, err error) {
 		}
 		s.Temporal, err = StartTemporal(ctx, TemporalOptions{
 			DBFile: dbFile, Port: opts.TemporalPort, UIPort: opts.UIPort, Namespace: opts.Namespace,
-			SearchAttributes: workflows.SearchAttributes, Logger: serverLog,
+			SearchAttributes: wire.SearchAttributes, Logger: serverLog,
 		})
 		if err != nil {
 			return nil, err
