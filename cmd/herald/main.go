@@ -27,6 +27,7 @@ Commands:
   keys      manage admin API keys: keys create [-name NAME] | keys list | keys revoke ID
   receive   a local webhook endpoint that prints (and verifies) what Herald sends, for trying it out
   bench     measure deliveries/s, latency and the engine floor on an embedded stack: bench -events 2000
+  chaos     kill -9 each part of the production topology in turn under load and check nothing is lost
 
 Run "herald <command> -h" for a command's flags.
 `
@@ -43,7 +44,7 @@ func main() {
 	cmds := map[string]func(context.Context, *slog.Logger, []string) error{
 		"dev": runDev, "api": runAPI, "worker": runWorker, "migrate": runMigrate,
 		"publish": runPublish, "keys": runKeys, "receive": runReceive,
-		"bench": runBench,
+		"bench": runBench, "chaos": runChaos,
 	}
 	run, ok := cmds[os.Args[1]]
 	if !ok {

@@ -41,7 +41,7 @@ func TestNoCommandPrintsAKeyOrPasswordInHelpUsageOrErrors(t *testing.T) {
 	}
 	env = append(env, "HERALD_TEMPORAL_ADDRESS=127.0.0.1:1")
 	commands := [][]string{{"dev"}, {"api"}, {"worker"}, {"migrate"}, {"publish"}, {"keys", "create"},
-		{"keys", "list"}, {"keys", "revoke"}, {"receive"}, {"bench"}}
+		{"keys", "list"}, {"keys", "revoke"}, {"receive"}, {"bench"}, {"chaos"}}
 	for _, cmd := range commands {
 		for _, tail := range [][]string{{"-h"}, {"-bogus"}, {"-api-addr"}} {
 			args := append(append([]string{}, cmd...), tail...)

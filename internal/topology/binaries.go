@@ -68,7 +68,7 @@ func FindTemporal(ctx context.Context, version string) (Binaries, error) {
 				p, dir, temporalModule, version, temporalModule, version)
 		}
 	}
-	if b.SchemaDir, err = schemaDir(ctx, version); err != nil {
+	if b.SchemaDir, err = SchemaDir(ctx, version); err != nil {
 		return Binaries{}, err
 	}
 	return b, nil
@@ -96,9 +96,9 @@ func InstallTemporal(ctx context.Context, version string) (Binaries, error) {
 	return FindTemporal(ctx, version)
 }
 
-// schemaDir finds the server module's schema directory in the module cache, downloading the
+// SchemaDir finds the server module's schema directory in the module cache, downloading the
 // module when it is not there (go install leaves it there).
-func schemaDir(ctx context.Context, version string) (string, error) {
+func SchemaDir(ctx context.Context, version string) (string, error) {
 	if out, err := exec.CommandContext(ctx, "go", "env", "GOMODCACHE").Output(); err == nil {
 		dir := filepath.Join(strings.TrimSpace(string(out)), temporalModule+"@"+version, "schema")
 		if isDir(filepath.Join(dir, "postgresql", "v12")) {
