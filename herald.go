@@ -15,31 +15,6 @@ import (
 // Version is the Herald version sent in the default User-Agent.
 const Version = "0.3.0"
 
-// Delivery statuses.
-const (
-	DeliveryPending   = "pending"
-	DeliverySucceeded = "succeeded"
-	DeliveryFailed    = "failed"
-	DeliveryCancelled = "cancelled"
-	// DeliveryHeld is a delivery Herald did not send, or stopped retrying, because its webhook
-	// was disabled: it waits for a replay (status held) after the webhook is activated again.
-	DeliveryHeld = "held"
-)
-
-// Webhook statuses.
-const (
-	WebhookActive   = "active"
-	WebhookInactive = "inactive"
-	WebhookDisabled = "disabled"
-)
-
-// Attempt triggers.
-const (
-	TriggerAuto   = "auto"
-	TriggerManual = "manual"
-	TriggerTest   = "test"
-)
-
 // Payload formats: the body shapes of package payload.
 const (
 	FormatEnvelope = "envelope" // {id, event, timestamp, webhook_id, user, organization, data}
@@ -146,15 +121,15 @@ func (p RetryPolicy) Validate(prefix string) []ErrorDetail {
 
 // Webhook is one destination: where an owner wants which events delivered, and how.
 type Webhook struct {
-	ID             string   `json:"id"`
-	UserID         string   `json:"user_id,omitempty"`
-	OrganizationID string   `json:"organization_id,omitempty"`
-	Name           string   `json:"name"`
-	Description    string   `json:"description"`
-	URL            string   `json:"url"`
-	Events         []string `json:"events"`
-	Status         string   `json:"status"`
-	DisabledReason string   `json:"disabled_reason,omitempty"`
+	ID             string        `json:"id"`
+	UserID         string        `json:"user_id,omitempty"`
+	OrganizationID string        `json:"organization_id,omitempty"`
+	Name           string        `json:"name"`
+	Description    string        `json:"description"`
+	URL            string        `json:"url"`
+	Events         []string      `json:"events"`
+	Status         WebhookStatus `json:"status"`
+	DisabledReason string        `json:"disabled_reason,omitempty"`
 	// Headers are the custom request headers. The values of sensitive ones (credential names,
 	// see signing.CredentialHeader, and SensitiveHeaders) are sealed at rest and read back as
 	// MaskedHeaderValue.
@@ -224,23 +199,23 @@ func (w *Webhook) Owner() string {
 
 // Delivery is one event on its way to one webhook.
 type Delivery struct {
-	ID             string     `db:"id" json:"id"`
-	EventID        string     `db:"event_id" json:"event_id"`
-	EventType      string     `db:"event_type" json:"event"`
-	WebhookID      string     `db:"webhook_id" json:"webhook_id"`
-	Status         string     `db:"status" json:"status"`
-	Attempts       int        `db:"attempts" json:"attempts"`
-	LastStatusCode *int       `db:"last_status_code" json:"last_status_code"`
-	NextAttemptAt  *time.Time `db:"next_attempt_at" json:"next_attempt_at"`
-	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
-	UpdatedAt      time.Time  `db:"updated_at" json:"updated_at"`
-	AttemptLog     []Attempt  `db:"-" json:"attempt_log,omitempty"`
+	ID             string         `db:"id" json:"id"`
+	EventID        string         `db:"event_id" json:"event_id"`
+	EventType      string         `db:"event_type" json:"event"`
+	WebhookID      string         `db:"webhook_id" json:"webhook_id"`
+	Status         DeliveryStatus `db:"status" json:"status"`
+	Attempts       int            `db:"attempts" json:"attempts"`
+	LastStatusCode *int           `db:"last_status_code" json:"last_status_code"`
+	NextAttemptAt  *time.Time     `db:"next_attempt_at" json:"next_attempt_at"`
+	CreatedAt      time.Time      `db:"created_at" json:"created_at"`
+	UpdatedAt      time.Time      `db:"updated_at" json:"updated_at"`
+	AttemptLog     []Attempt      `db:"-" json:"attempt_log,omitempty"`
 }
 
 // Attempt is one HTTP request of a delivery, as recorded in the log.
 type Attempt struct {
 	Number       int       `db:"number" json:"number"`
-	Trigger      string    `db:"trigger" json:"trigger"`
+	Trigger      Trigger   `db:"trigger" json:"trigger"`
 	StartedAt    time.Time `db:"started_at" json:"started_at"`
 	DurationMS   int64     `db:"duration_ms" json:"duration_ms"`
 	StatusCode   *int      `db:"status_code" json:"status_code"`

@@ -15,7 +15,6 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/signing"
 )
 
@@ -23,8 +22,8 @@ func testActivities() *Activities {
 	return &Activities{HTTP: NewHTTPClient(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
-func target(url string, timeout int) *postgres.Target {
-	return &postgres.Target{DeliveryID: "dlv_1", EventID: "evt_1", EventType: "summary.completed", URL: url,
+func target(url string, timeout int) *herald.Target {
+	return &herald.Target{DeliveryID: "dlv_1", EventID: "evt_1", EventType: "summary.completed", URL: url,
 		Body: []byte(`{"id":"evt_1"}`), TimeoutSeconds: timeout, Secrets: []string{signing.NewSecret("whsec_")},
 		Headers: []byte(`{"X-Custom":"yes","User-Agent":"Pocket-Test/1.0"}`), EventHeader: "X-Convo-Event"}
 }
@@ -124,7 +123,7 @@ func TestBody(t *testing.T) {
 	ev := &herald.Event{ID: "evt_1", Type: "summary.completed", UserID: "u_1",
 		Timestamp: time.Date(2026, 2, 18, 12, 0, 0, 0, time.UTC),
 		Data:      json.RawMessage(`{"html":"<p>a & b</p>","zero":0.0,"tiny":1e-7,"2":"index key"}`)}
-	user := &postgres.User{ID: "u_1", Email: "ada@example.com"}
+	user := &herald.User{ID: "u_1", Email: "ada@example.com"}
 
 	t.Run("the envelope is compact JavaScript-canonical JSON in the documented field order", func(t *testing.T) {
 		w := &herald.Webhook{ID: "wh_1", OrganizationID: "org_1", Format: herald.FormatEnvelope}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/herald-webhooks/herald"
 	"sync"
 	"time"
 
@@ -11,13 +12,12 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 
-	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 // cancelStore is what CancelDeliveryPage needs of PostgreSQL.
 type cancelStore interface {
-	StoppedDeliveries(ctx context.Context, webhookID, status string, at time.Time, after string, limit int) ([]postgres.DeliveryRef, error)
+	StoppedDeliveries(ctx context.Context, webhookID string, status herald.DeliveryStatus, at time.Time, after string, limit int) ([]herald.DeliveryRef, error)
 }
 
 // cancelConcurrency bounds the cancel requests in flight.
@@ -28,7 +28,7 @@ const cancelConcurrency = 8
 // closed or unknown is fine; any other failure fails the page, which the workflow retries (a
 // second cancel request of a workflow is harmless).
 func (a *Activities) CancelDeliveryPage(ctx context.Context, in wire.CancelPageInput) (*wire.CancelPageResult, error) {
-	refs, err := a.Store.StoppedDeliveries(ctx, in.WebhookID, in.Status, in.At, in.After, in.Limit)
+	refs, err := a.Store.StoppedDeliveries(ctx, in.WebhookID, herald.DeliveryStatus(in.Status), in.At, in.After, in.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -78,12 +78,12 @@ func (a *Activities) cancelDelivery(ctx context.Context, eventID, webhookID stri
 // StartCancelDeliveries starts the workflow that cancels the delivery workflows of the
 // deliveries a change of the webhook at the time at stopped (they are in status). Starting it
 // again for the same change is a no-op. It returns the workflow's ID.
-func StartCancelDeliveries(ctx context.Context, c client.Client, taskQueue, webhookID, status string, at time.Time) (string, error) {
+func StartCancelDeliveries(ctx context.Context, c client.Client, taskQueue, webhookID string, status herald.DeliveryStatus, at time.Time) (string, error) {
 	id := wire.CancelDeliveriesWorkflowID(webhookID, at)
 	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: id, TaskQueue: taskQueue,
-		StaticSummary: "cancel the delivery workflows " + status + " by a change of " + webhookID,
-	}, wire.CancelDeliveriesWorkflow, wire.CancelDeliveriesInput{WebhookID: webhookID, Status: status, At: at})
+		StaticSummary: "cancel the delivery workflows " + string(status) + " by a change of " + webhookID,
+	}, wire.CancelDeliveriesWorkflow, wire.CancelDeliveriesInput{WebhookID: webhookID, Status: string(status), At: at})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
 		return id, fmt.Errorf("start %s: %w", id, err)

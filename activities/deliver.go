@@ -10,17 +10,16 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/internal/delivery"
-	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 // attemptStore is what Deliver and FinishDelivery need of PostgreSQL: the delivery's target,
 // the attempt log and the delivery's final status.
 type attemptStore interface {
-	DeliveryTarget(ctx context.Context, deliveryID string) (*postgres.Target, error)
-	BeginAttempt(ctx context.Context, deliveryID, trigger string, startedAt time.Time, requestHeaders []byte) (int, error)
-	RecordAttempt(ctx context.Context, deliveryID string, a postgres.AttemptRecord) (int, error)
-	FinishDelivery(ctx context.Context, deliveryID, status string) error
+	DeliveryTarget(ctx context.Context, deliveryID string) (*herald.Target, error)
+	BeginAttempt(ctx context.Context, deliveryID string, trigger herald.Trigger, startedAt time.Time, requestHeaders []byte) (int, error)
+	RecordAttempt(ctx context.Context, deliveryID string, a herald.AttemptRecord) (int, error)
+	FinishDelivery(ctx context.Context, deliveryID string, status herald.DeliveryStatus) error
 	FinishManual(ctx context.Context, deliveryID string) error
 }
 
@@ -28,10 +27,10 @@ type attemptStore interface {
 // returns a retryable application error for a failure the policy should retry, a
 // non-retryable one otherwise.
 func (a *Activities) Deliver(ctx context.Context, in wire.DeliverInput) (*wire.DeliverResult, error) {
-	manual := in.Trigger == herald.TriggerManual
+	manual := herald.Trigger(in.Trigger) == herald.TriggerManual
 	// A PostgreSQL restart must not cost an attempt: before sending, wait out an unreachable
 	// database for up to loadPatience instead of failing (which would count against the policy).
-	var t *postgres.Target
+	var t *herald.Target
 	loadCtx, cancel := context.WithTimeout(ctx, loadPatience)
 	err := a.whileUnreachable(loadCtx, func() (err error) {
 		t, err = a.Store.DeliveryTarget(loadCtx, in.DeliveryID)
@@ -67,7 +66,7 @@ func (a *Activities) Deliver(ctx context.Context, in wire.DeliverInput) (*wire.D
 	// The request went out: keep trying to log its outcome until the activity's deadline.
 	out.Attempt.Number = number // 0 when the attempt failed before its request: logged now
 	err = a.whileUnreachable(ctx, func() (err error) {
-		number, err = a.Store.RecordAttempt(ctx, t.DeliveryID, postgres.AttemptRecord{
+		number, err = a.Store.RecordAttempt(ctx, t.DeliveryID, herald.AttemptRecord{
 			Attempt: out.Attempt, RequestHeaders: out.RequestHeaders, Succeeded: out.OK, NextAttemptAt: next,
 		})
 		return err
@@ -82,7 +81,7 @@ func (a *Activities) Deliver(ctx context.Context, in wire.DeliverInput) (*wire.D
 // stopped handles a delivery that must not be sent: its webhook is deleted, or (unless the
 // attempt is manual) the delivery is final or its webhook is not active. It returns nil, nil
 // when the attempt goes ahead.
-func (a *Activities) stopped(ctx context.Context, t *postgres.Target, manual bool) (*wire.DeliverResult, error) {
+func (a *Activities) stopped(ctx context.Context, t *herald.Target, manual bool) (*wire.DeliverResult, error) {
 	switch {
 	case t.WebhookDeleted:
 		if !manual {
@@ -93,7 +92,7 @@ func (a *Activities) stopped(ctx context.Context, t *postgres.Target, manual boo
 		return nil, inactive("webhook is deleted")
 	case manual:
 	case t.DeliveryStatus != herald.DeliveryPending:
-		return &wire.DeliverResult{Status: t.DeliveryStatus}, nil // finished elsewhere (a cancel): nothing to send
+		return &wire.DeliverResult{Status: string(t.DeliveryStatus)}, nil // finished elsewhere (a cancel): nothing to send
 	case t.WebhookStatus != herald.WebhookActive:
 		// Deactivated by its owner: the delivery is cancelled. Disabled by Herald: it is held,
 		// like every delivery the disable stopped, for a replay to recover.
@@ -104,7 +103,7 @@ func (a *Activities) stopped(ctx context.Context, t *postgres.Target, manual boo
 		if err := a.Store.FinishDelivery(ctx, t.DeliveryID, status); err != nil {
 			return nil, err
 		}
-		return nil, inactive("webhook is " + t.WebhookStatus)
+		return nil, inactive("webhook is " + string(t.WebhookStatus))
 	}
 	return nil, nil
 }
@@ -113,17 +112,17 @@ func (a *Activities) stopped(ctx context.Context, t *postgres.Target, manual boo
 // success, else an application error the retry policy reads, after disabling the webhook when
 // the endpoint is gone or has failed for too long. failed is the attempt as the workflow
 // shows it.
-func (a *Activities) conclude(ctx context.Context, t *postgres.Target, out delivery.Outcome, failed wire.FailedAttempt) (*wire.DeliverResult, error) {
+func (a *Activities) conclude(ctx context.Context, t *herald.Target, out delivery.Outcome, failed wire.FailedAttempt) (*wire.DeliverResult, error) {
 	log := a.Logger.With("delivery_id", t.DeliveryID, "event_id", t.EventID, "webhook_id", t.WebhookID,
 		"attempt", failed.Attempt, "status_code", out.Attempt.StatusCode, "duration_ms", out.Attempt.DurationMS)
 	if out.OK {
 		log.Debug("delivered")
-		return &wire.DeliverResult{Status: herald.DeliverySucceeded, Attempt: failed.Attempt, StatusCode: out.StatusCode(),
+		return &wire.DeliverResult{Status: string(herald.DeliverySucceeded), Attempt: failed.Attempt, StatusCode: out.StatusCode(),
 			DurationMS: out.Attempt.DurationMS}, nil
 	}
 	if out.Gone {
 		log.Info("endpoint answered 410 Gone; disabling the webhook")
-		a.disable(ctx, t, func() (bool, []postgres.DeliveryRef, error) {
+		a.disable(ctx, t, func() (bool, []herald.DeliveryRef, error) {
 			return a.Store.DisableWebhook(ctx, t.WebhookID, t.DeliveryID, "the endpoint answered 410 Gone")
 		})
 		return nil, endpointFailure("endpoint answered 410 Gone", ErrGone, true, 0, failed)
@@ -133,7 +132,7 @@ func (a *Activities) conclude(ctx context.Context, t *postgres.Target, out deliv
 		// The network policy refuses the address the URL resolves to: retrying cannot help.
 		return nil, endpointFailure(out.Attempt.Error, ErrorKindBlocked, true, 0, failed)
 	}
-	if a.disable(ctx, t, func() (bool, []postgres.DeliveryRef, error) {
+	if a.disable(ctx, t, func() (bool, []herald.DeliveryRef, error) {
 		return a.Store.DisableIfFailing(ctx, t.WebhookID, t.DeliveryID)
 	}) {
 		return nil, endpointFailure("webhook disabled: failing for too long", ErrDisabled, true, 0, failed)
@@ -154,7 +153,7 @@ func (a *Activities) sender() *delivery.Sender {
 }
 
 // request is the attempt of the target the core makes.
-func request(t *postgres.Target, trigger string) delivery.Request {
+func request(t *herald.Target, trigger herald.Trigger) delivery.Request {
 	return delivery.Request{URL: t.URL, Body: t.Body, EventID: t.EventID, EventType: t.EventType,
 		EventHeader: t.EventHeader, Headers: t.Headers, SensitiveHeaders: t.SensitiveHeaders, Signing: t.Signing,
 		Secrets: t.Secrets, TimeoutSeconds: t.TimeoutSeconds, Trigger: trigger}
@@ -196,5 +195,5 @@ func (a *Activities) FinishDelivery(ctx context.Context, in wire.FinishInput) er
 	if in.Manual {
 		return a.Store.FinishManual(ctx, in.DeliveryID)
 	}
-	return a.Store.FinishDelivery(ctx, in.DeliveryID, in.Status)
+	return a.Store.FinishDelivery(ctx, in.DeliveryID, herald.DeliveryStatus(in.Status))
 }

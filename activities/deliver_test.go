@@ -18,7 +18,6 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/internal/netguard"
-	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/signing"
 	"github.com/herald-webhooks/herald/internal/wire"
 )
@@ -27,40 +26,40 @@ import (
 type fakeStore struct {
 	Store
 	mu       sync.Mutex
-	target   postgres.Target
-	records  []postgres.AttemptRecord
-	finished string // the status FinishDelivery set
-	disable  bool   // DisableIfFailing disables
-	disabled string // the call that disabled: "gone" or "failing"
+	target   herald.Target
+	records  []herald.AttemptRecord
+	finished herald.DeliveryStatus // the status FinishDelivery set
+	disable  bool                  // DisableIfFailing disables
+	disabled string                // the call that disabled: "gone" or "failing"
 }
 
-func (f *fakeStore) DeliveryTarget(context.Context, string) (*postgres.Target, error) {
+func (f *fakeStore) DeliveryTarget(context.Context, string) (*herald.Target, error) {
 	t := f.target
 	return &t, nil
 }
 
-func (f *fakeStore) BeginAttempt(context.Context, string, string, time.Time, []byte) (int, error) {
+func (f *fakeStore) BeginAttempt(context.Context, string, herald.Trigger, time.Time, []byte) (int, error) {
 	return 1, nil
 }
 
-func (f *fakeStore) RecordAttempt(_ context.Context, _ string, a postgres.AttemptRecord) (int, error) {
+func (f *fakeStore) RecordAttempt(_ context.Context, _ string, a herald.AttemptRecord) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.records = append(f.records, a)
 	return len(f.records), nil
 }
 
-func (f *fakeStore) FinishDelivery(_ context.Context, _ string, status string) error {
+func (f *fakeStore) FinishDelivery(_ context.Context, _ string, status herald.DeliveryStatus) error {
 	f.finished = status
 	return nil
 }
 
-func (f *fakeStore) DisableWebhook(context.Context, string, string, string) (bool, []postgres.DeliveryRef, error) {
+func (f *fakeStore) DisableWebhook(context.Context, string, string, string) (bool, []herald.DeliveryRef, error) {
 	f.disabled = "gone"
 	return true, nil, nil
 }
 
-func (f *fakeStore) DisableIfFailing(context.Context, string, string) (bool, []postgres.DeliveryRef, error) {
+func (f *fakeStore) DisableIfFailing(context.Context, string, string) (bool, []herald.DeliveryRef, error) {
 	if f.disable {
 		f.disabled = "failing"
 	}
@@ -92,15 +91,15 @@ func TestDeliverTurnsOutcomesIntoApplicationErrors(t *testing.T) {
 	tests := []struct {
 		name         string
 		url          string
-		status       string // the webhook's status; active when ""
-		disable      bool   // the failure disables the webhook
-		guarded      bool   // the network policy refuses loopback
+		status       herald.WebhookStatus // the webhook's status; active when ""
+		disable      bool                 // the failure disables the webhook
+		guarded      bool                 // the network policy refuses loopback
 		policy       herald.RetryPolicy
 		errType      string // "" for a success
 		nonRetryable bool
 		delay        time.Duration // the next retry's delay and the recorded next attempt's distance
 		disabled     string
-		finished     string
+		finished     herald.DeliveryStatus
 	}{
 		{name: "a 2xx is a success with nothing next", url: answer(204, ""), policy: policy},
 		{name: "a 500 is retryable after the backoff", url: answer(500, ""), policy: policy,
@@ -128,7 +127,7 @@ func TestDeliverTurnsOutcomesIntoApplicationErrors(t *testing.T) {
 			if status == "" {
 				status = herald.WebhookActive
 			}
-			store := &fakeStore{disable: tt.disable, target: postgres.Target{DeliveryID: "dlv_1", DeliveryStatus: herald.DeliveryPending,
+			store := &fakeStore{disable: tt.disable, target: herald.Target{DeliveryID: "dlv_1", DeliveryStatus: herald.DeliveryPending,
 				EventID: "evt_1", EventType: "summary.completed", Body: []byte(`{}`), WebhookID: "wh_1", WebhookStatus: status,
 				URL: tt.url, TimeoutSeconds: 5, Secrets: []string{signing.NewSecret("whsec_")}}}
 			a := &Activities{Store: store, HTTP: NewHTTPClient(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -143,7 +142,7 @@ func TestDeliverTurnsOutcomesIntoApplicationErrors(t *testing.T) {
 
 			if tt.errType == "" {
 				var res wire.DeliverResult
-				if err != nil || fut.Get(&res) != nil || res.Status != herald.DeliverySucceeded || res.StatusCode != 204 {
+				if err != nil || fut.Get(&res) != nil || res.Status != string(herald.DeliverySucceeded) || res.StatusCode != 204 {
 					t.Fatalf("result %+v, error %v", res, err)
 				}
 			} else {

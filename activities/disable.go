@@ -6,18 +6,17 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // disableStore is what auto-disable needs of PostgreSQL.
 type disableStore interface {
-	DisableWebhook(ctx context.Context, webhookID, exceptDelivery, reason string) (disabled bool, held []postgres.DeliveryRef, err error)
-	DisableIfFailing(ctx context.Context, webhookID, exceptDelivery string) (disabled bool, held []postgres.DeliveryRef, err error)
+	DisableWebhook(ctx context.Context, webhookID, exceptDelivery, reason string) (disabled bool, held []herald.DeliveryRef, err error)
+	DisableIfFailing(ctx context.Context, webhookID, exceptDelivery string) (disabled bool, held []herald.DeliveryRef, err error)
 }
 
 // disable runs a webhook-disabling store call and, when it disabled the webhook, cancels the
 // workflows of the pending deliveries it held. It reports whether it disabled.
-func (a *Activities) disable(ctx context.Context, t *postgres.Target, f func() (bool, []postgres.DeliveryRef, error)) bool {
+func (a *Activities) disable(ctx context.Context, t *herald.Target, f func() (bool, []herald.DeliveryRef, error)) bool {
 	disabled, cancelled, err := f()
 	if err != nil {
 		a.Logger.Error("disable webhook", "webhook_id", t.WebhookID, "error", err)

@@ -16,7 +16,6 @@ import (
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/internal/devstack/devstacktest"
-	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/signing"
 	"github.com/herald-webhooks/herald/internal/wire"
 )
@@ -41,7 +40,7 @@ func TestAnInterruptedAttemptIsInTheLog(t *testing.T) {
 	}))
 	defer recv.Close()
 
-	if err := store.UpsertUser(ctx, postgres.User{ID: "u_1"}); err != nil {
+	if err := store.UpsertUser(ctx, herald.User{ID: "u_1"}); err != nil {
 		t.Fatal(err)
 	}
 	secret := signing.NewSecret("whsec_")
@@ -55,7 +54,7 @@ func TestAnInterruptedAttemptIsInTheLog(t *testing.T) {
 		Timestamp: time.Now(), Data: []byte(`{}`)}, []byte("evt_1")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.CreateDeliveries(ctx, "evt_1", []postgres.NewDelivery{{ID: "dlv_1", EventID: "evt_1",
+	if _, err := store.CreateDeliveries(ctx, "evt_1", []herald.NewDelivery{{ID: "dlv_1", EventID: "evt_1",
 		WebhookID: "wh_1", Body: []byte(`{}`)}}); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +77,7 @@ func TestAnInterruptedAttemptIsInTheLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hits.Load() != 1 || len(d.AttemptLog) != 1 || d.AttemptLog[0].ErrorKind != postgres.AttemptInFlight ||
+	if hits.Load() != 1 || len(d.AttemptLog) != 1 || d.AttemptLog[0].ErrorKind != herald.AttemptInFlight ||
 		d.AttemptLog[0].StatusCode != nil || d.Attempts != 1 {
 		t.Fatalf("after a cut attempt: %d requests; delivery %+v", hits.Load(), d)
 	}
@@ -93,7 +92,7 @@ func TestAnInterruptedAttemptIsInTheLog(t *testing.T) {
 	if hits.Load() != 2 || len(log) != 2 || d.Status != herald.DeliverySucceeded || d.Attempts != 2 {
 		t.Fatalf("after the next attempt: %d requests; delivery %+v", hits.Load(), d)
 	}
-	if log[0].Number != 1 || log[0].ErrorKind != postgres.AttemptInterrupted || log[0].StatusCode != nil {
+	if log[0].Number != 1 || log[0].ErrorKind != herald.AttemptInterrupted || log[0].StatusCode != nil {
 		t.Fatalf("the cut attempt: %+v, want number 1 interrupted", log[0])
 	}
 	if log[1].Number != 2 || log[1].StatusCode == nil || *log[1].StatusCode != 200 || log[1].ErrorKind != "" {

@@ -16,7 +16,6 @@ import (
 	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/internal/devstack"
 	"github.com/herald-webhooks/herald/internal/devstack/devstacktest"
-	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/signing"
 	"github.com/herald-webhooks/herald/internal/wire"
 )
@@ -54,7 +53,7 @@ func TestAPostgreSQLRestartCostsNoAttempt(t *testing.T) {
 	}))
 	defer recv.Close()
 
-	if err := store.UpsertUser(ctx, postgres.User{ID: "u_1"}); err != nil {
+	if err := store.UpsertUser(ctx, herald.User{ID: "u_1"}); err != nil {
 		t.Fatal(err)
 	}
 	secret := signing.NewSecret("whsec_")
@@ -72,7 +71,7 @@ func TestAPostgreSQLRestartCostsNoAttempt(t *testing.T) {
 			Timestamp: time.Now(), Data: []byte(`{}`)}, []byte(eventID)); err != nil {
 			t.Fatal(err)
 		}
-		ds, err := store.CreateDeliveries(ctx, eventID, []postgres.NewDelivery{{ID: "dlv_" + eventID, EventID: eventID,
+		ds, err := store.CreateDeliveries(ctx, eventID, []herald.NewDelivery{{ID: "dlv_" + eventID, EventID: eventID,
 			WebhookID: "wh_1", Body: []byte(`{}`)}})
 		if err != nil {
 			t.Fatal(err)
@@ -88,7 +87,7 @@ func TestAPostgreSQLRestartCostsNoAttempt(t *testing.T) {
 			t.Fatalf("deliver: %v", err)
 		}
 		var res wire.DeliverResult
-		if err := fut.Get(&res); err != nil || res.Status != herald.DeliverySucceeded {
+		if err := fut.Get(&res); err != nil || res.Status != string(herald.DeliverySucceeded) {
 			t.Fatalf("result %+v %v", res, err)
 		}
 		if err := <-restarted; err != nil {

@@ -4,15 +4,14 @@ import (
 	"context"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 // replayStore is what ReplayPage needs of PostgreSQL.
 type replayStore interface {
-	Replay(ctx context.Context, id string) (*postgres.Replay, error)
+	Replay(ctx context.Context, id string) (*herald.Replay, error)
 	Webhook(ctx context.Context, id string) (*herald.Webhook, error)
-	ReplayPage(ctx context.Context, r *postgres.Replay, after string, limit int) ([]postgres.DeliveryRef, error)
+	ReplayPage(ctx context.Context, r *herald.Replay, after string, limit int) ([]herald.DeliveryRef, error)
 }
 
 // ReplayPage lists the next deliveries of a replay, oldest first.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/internal/payload"
-	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/wire"
 )
 
@@ -17,8 +16,8 @@ import (
 type resolveStore interface {
 	Event(ctx context.Context, id string) (*herald.Event, error)
 	MatchingWebhooksPage(ctx context.Context, ev *herald.Event, after string, limit int) ([]*herald.Webhook, error)
-	User(ctx context.Context, id string) (*postgres.User, error)
-	CreateDeliveries(ctx context.Context, eventID string, ds []postgres.NewDelivery) ([]herald.Delivery, error)
+	User(ctx context.Context, id string) (*herald.User, error)
+	CreateDeliveries(ctx context.Context, eventID string, ds []herald.NewDelivery) ([]herald.Delivery, error)
 }
 
 // Resolve finds the webhooks that receive the event (SPEC section 5), a page at a time,
@@ -34,21 +33,21 @@ func (a *Activities) Resolve(ctx context.Context, in wire.ResolveInput) (*wire.R
 	if err != nil {
 		return nil, err
 	}
-	var user *postgres.User
+	var user *herald.User
 	if ev.UserID != "" {
 		if user, err = a.Store.User(ctx, ev.UserID); err != nil && herald.ErrorCode(err) != herald.ENotFound {
 			return nil, err
 		}
 	}
 	byID := make(map[string]*herald.Webhook, len(hooks))
-	news := make([]postgres.NewDelivery, 0, len(hooks))
+	news := make([]herald.NewDelivery, 0, len(hooks))
 	for _, w := range hooks {
 		body, err := Body(ev, w, user)
 		if err != nil {
 			return nil, temporal.NewNonRetryableApplicationError("build body", "bad_event", err)
 		}
 		byID[w.ID] = w
-		news = append(news, postgres.NewDelivery{ID: herald.NewID("dlv_"), EventID: ev.ID, WebhookID: w.ID, Body: body,
+		news = append(news, herald.NewDelivery{ID: herald.NewID("dlv_"), EventID: ev.ID, WebhookID: w.ID, Body: body,
 			Held: w.Status == herald.WebhookDisabled})
 	}
 	ds, err := a.Store.CreateDeliveries(ctx, ev.ID, news)
@@ -65,7 +64,7 @@ func (a *Activities) Resolve(ctx context.Context, in wire.ResolveInput) (*wire.R
 			continue
 		}
 		res.Destinations = append(res.Destinations, wire.Destination{
-			DeliveryID: d.ID, WebhookID: w.ID, Host: hostOf(w.URL), Owner: w.Owner(), Status: d.Status,
+			DeliveryID: d.ID, WebhookID: w.ID, Host: hostOf(w.URL), Owner: w.Owner(), Status: string(d.Status),
 			Retry: wire.RetryPolicy(w.Retry), TimeoutSeconds: w.TimeoutSeconds,
 		})
 	}
@@ -74,7 +73,7 @@ func (a *Activities) Resolve(ctx context.Context, in wire.ResolveInput) (*wire.R
 
 // Body builds the exact bytes a delivery of ev to w sends (SPEC section 6), in the body shape
 // w's format names (package payload).
-func Body(ev *herald.Event, w *herald.Webhook, user *postgres.User) ([]byte, error) {
+func Body(ev *herald.Event, w *herald.Webhook, user *herald.User) ([]byte, error) {
 	shape, ok := payload.ShapeNamed(w.Format)
 	if !ok {
 		return nil, fmt.Errorf("unknown payload format %q", w.Format)

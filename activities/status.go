@@ -44,7 +44,7 @@ func (a *Activities) TrackStatus(ctx context.Context, in wire.TrackInput) error 
 		attrs = append(attrs, temporal.NewSearchAttributeKeyKeyword(name).ValueSet(v))
 	}
 	if in.StatusAttribute != "" {
-		attrs = append(attrs, temporal.NewSearchAttributeKeyKeyword(in.StatusAttribute).ValueSet(d.Status))
+		attrs = append(attrs, temporal.NewSearchAttributeKeyKeyword(in.StatusAttribute).ValueSet(string(d.Status)))
 	}
 	_, err = a.Temporal.SignalWithStartWorkflow(ctx, id, wire.SignalStatusChanged, nil, client.StartWorkflowOptions{
 		ID: id, TaskQueue: activity.GetInfo(ctx).TaskQueue,
@@ -63,5 +63,5 @@ func (a *Activities) DeliveryStatus(ctx context.Context, deliveryID string) (str
 	if err != nil {
 		return "", classifyStoreError(err)
 	}
-	return d.Status, nil
+	return string(d.Status), nil
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/internal/app"
-	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // access is what a caller wants to do with an owner's resources (app.Read or app.Write).
@@ -70,6 +69,6 @@ func (s *Server) adminForWrites() gin.HandlerFunc {
 func (s *Server) authz() app.Authorizer { return app.Authorizer{Roles: s.Store} }
 
 // authorizeOwner is app.Authorizer.Owner for the handlers not yet moved into a service.
-func (s *Server) authorizeOwner(c *gin.Context, owner postgres.Owner, a access) error {
+func (s *Server) authorizeOwner(c *gin.Context, owner herald.Owner, a access) error {
 	return s.authz().Owner(c.Request.Context(), owner, a)
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/api"
-	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // policy is who may call a route.
@@ -341,17 +340,17 @@ func (m *matrix) expand(t *testing.T, s string, tg target) string {
 	}
 	newUser, newOrg := fresh("user"), fresh("org")
 	if strings.Contains(s, "{newUser}") || strings.Contains(s, "{newToken}") {
-		m.must(t, m.e.store.UpsertUser(m.ctx, postgres.User{ID: newUser}))
+		m.must(t, m.e.store.UpsertUser(m.ctx, herald.User{ID: newUser}))
 		repl["{newUser}"] = newUser
 	}
 	if strings.Contains(s, "{newOrg}") {
-		m.must(t, m.e.store.UpsertOrganization(m.ctx, postgres.Organization{ID: newOrg}))
+		m.must(t, m.e.store.UpsertOrganization(m.ctx, herald.Organization{ID: newOrg}))
 		repl["{newOrg}"] = newOrg
 	}
 	if strings.Contains(s, "{newMember}") {
 		member := fresh("member")
-		m.must(t, m.e.store.UpsertUser(m.ctx, postgres.User{ID: member}))
-		m.must(t, m.e.store.UpsertMembership(m.ctx, postgres.Membership{OrganizationID: newOrg, UserID: member, Role: "member"}))
+		m.must(t, m.e.store.UpsertUser(m.ctx, herald.User{ID: member}))
+		m.must(t, m.e.store.UpsertMembership(m.ctx, herald.Membership{OrganizationID: newOrg, UserID: member, Role: "member"}))
 		repl["{newMember}"] = member
 	}
 	if strings.Contains(s, "{newToken}") {
@@ -365,7 +364,7 @@ func (m *matrix) expand(t *testing.T, s string, tg target) string {
 		repl["{newEventType}"] = name
 	}
 	if strings.Contains(s, "{replay}") {
-		r := &postgres.Replay{ID: fresh("rpl"), WebhookID: tg.webhook, Statuses: []string{"failed"}}
+		r := &herald.Replay{ID: fresh("rpl"), WebhookID: tg.webhook, Statuses: []herald.DeliveryStatus{"failed"}}
 		m.must(t, m.e.store.CreateReplay(m.ctx, r))
 		repl["{replay}"] = r.ID
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/internal/app"
 )
 
@@ -45,15 +46,15 @@ type replayRequest struct {
 }
 
 // statuses is one status or a list of them.
-type statuses []string
+type statuses []herald.DeliveryStatus
 
 func (st *statuses) UnmarshalJSON(b []byte) error {
-	var one string
+	var one herald.DeliveryStatus
 	if err := json.Unmarshal(b, &one); err == nil {
 		*st = statuses{one}
 		return nil
 	}
-	return json.Unmarshal(b, (*[]string)(st))
+	return json.Unmarshal(b, (*[]herald.DeliveryStatus)(st))
 }
 
 // replay starts a replay workflow over a webhook's deliveries in a time range and status.

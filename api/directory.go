@@ -3,14 +3,11 @@ package api
 import (
 	"context"
 	"net/http"
-	"net/mail"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
-	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // directoryRoutes are the backend's sync of its users, organizations and memberships; they
@@ -26,43 +23,22 @@ func (s *Server) directoryRoutes(g *gin.RouterGroup) {
 	g.DELETE("/organizations/:id/members/:userId", s.deleteMember)
 }
 
-// directoryCheck collects the field errors of a directory request.
-type directoryCheck []herald.ErrorDetail
-
-func (d *directoryCheck) add(field, msg string) {
-	*d = append(*d, herald.ErrorDetail{Field: field, Message: msg})
-}
-
-func (d directoryCheck) err(what string) error {
-	if len(d) == 0 {
-		return nil
-	}
-	return &herald.Error{Code: herald.EInvalid, Message: what + " is not valid", Details: d}
-}
-
-func (d *directoryCheck) id(field, id string) {
-	if !herald.ValidID(id) {
-		d.add(field, herald.IDRule)
-	}
-}
-
-func (d *directoryCheck) maxLen(field, v string, n int) {
-	if len(v) > n {
-		d.add(field, "must be at most "+strconv.Itoa(n)+" characters")
-	}
+// validated is a directory entry with its own rules (herald.User, Organization, Membership).
+type validated[T any] interface {
+	*T
+	Validate() []herald.ErrorDetail
 }
 
 // putDirectory is the PUT of a directory entry: decode the body, let fill take the ids from
-// the path and check the fields, save, answer the entry.
-func putDirectory[T any](s *Server, c *gin.Context, what string, fill func(*T, *directoryCheck), save func(context.Context, T) error) {
+// the path, check the entry's fields, save, answer the entry.
+func putDirectory[T any, P validated[T]](s *Server, c *gin.Context, what string, fill func(P), save func(context.Context, T) error) {
 	var v T
 	if err := decodeJSON(c, &v); err != nil {
 		s.writeError(c, err)
 		return
 	}
-	var d directoryCheck
-	fill(&v, &d)
-	if err := d.err(what); err != nil {
+	fill(&v)
+	if err := herald.Invalid(what, P(&v).Validate()); err != nil {
 		s.writeError(c, err)
 		return
 	}
@@ -74,43 +50,23 @@ func putDirectory[T any](s *Server, c *gin.Context, what string, fill func(*T, *
 }
 
 func (s *Server) putUser(c *gin.Context) {
-	putDirectory(s, c, "the user", func(u *postgres.User, d *directoryCheck) {
-		u.ID = c.Param("id")
-		d.id("id", u.ID)
-		if u.Email != "" {
-			if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email || len(u.Email) > 320 {
-				d.add("email", "must be an email address like ada@example.com")
-			}
-		}
-		d.maxLen("name", u.Name, 200)
-	}, s.Store.UpsertUser)
+	putDirectory(s, c, "the user", func(u *herald.User) { u.ID = c.Param("id") }, s.Store.UpsertUser)
 }
 
 func (s *Server) putOrganization(c *gin.Context) {
-	putDirectory(s, c, "the organization", func(o *postgres.Organization, d *directoryCheck) {
-		o.ID = c.Param("id")
-		d.id("id", o.ID)
-		d.maxLen("name", o.Name, 200)
-	}, s.Store.UpsertOrganization)
+	putDirectory(s, c, "the organization", func(o *herald.Organization) { o.ID = c.Param("id") }, s.Store.UpsertOrganization)
 }
 
 func (s *Server) putMember(c *gin.Context) {
-	putDirectory(s, c, "the membership", func(m *postgres.Membership, d *directoryCheck) {
+	putDirectory(s, c, "the membership", func(m *herald.Membership) {
 		m.OrganizationID, m.UserID = c.Param("id"), c.Param("userId")
-		d.id("id", m.OrganizationID)
-		d.id("userId", m.UserID)
-		switch m.Role {
-		case "owner", "admin", "member":
-		default:
-			d.add("role", "must be owner, admin or member")
-		}
 	}, s.Store.UpsertMembership)
 }
 
 // deleteDirectory answers the DELETE of the user or organization in the path: 204, or 404. It
 // starts a cancel-deliveries workflow for each deleted webhook whose pending deliveries the
 // deletion cancelled, rather than cancelling their workflows in the request.
-func (s *Server) deleteDirectory(del func(ctx context.Context, id string) ([]postgres.StoppedWebhook, error)) gin.HandlerFunc {
+func (s *Server) deleteDirectory(del func(ctx context.Context, id string) ([]herald.StoppedWebhook, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		stopped, err := del(ctx, c.Param("id"))

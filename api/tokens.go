@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // User token lifetimes.
@@ -31,7 +30,7 @@ func (s *Server) tokenRoutes(g *gin.RouterGroup) {
 
 // mintedToken is the only answer that shows a token.
 type mintedToken struct {
-	postgres.UserToken
+	herald.UserToken
 	Token string `json:"token"`
 }
 
@@ -76,7 +75,7 @@ func (s *Server) listTokens(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.PureJSON(http.StatusOK, list[postgres.UserToken]{Data: ts})
+	c.PureJSON(http.StatusOK, list[herald.UserToken]{Data: ts})
 }
 
 // revokeTokens revokes every token of the user: 204, or 404 for a user not in the directory.

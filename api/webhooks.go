@@ -6,8 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,8 +13,6 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/internal/app"
-	"github.com/herald-webhooks/herald/internal/payload"
-	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/presets"
 	"github.com/herald-webhooks/herald/internal/signing"
 )
@@ -56,11 +52,11 @@ func (sc scope) path() string {
 	return "/users/:id/webhooks"
 }
 
-func (sc scope) owner(c *gin.Context) postgres.Owner {
+func (sc scope) owner(c *gin.Context) herald.Owner {
 	if sc == orgScope {
-		return postgres.Owner{OrganizationID: c.Param("id")}
+		return herald.Owner{OrganizationID: c.Param("id")}
 	}
-	return postgres.Owner{UserID: c.Param("id")}
+	return herald.Owner{UserID: c.Param("id")}
 }
 
 // ref names the path's webhook under the path's owner.
@@ -72,8 +68,8 @@ func (sc scope) ref(c *gin.Context) app.WebhookRef {
 // byIDRef names the webhook of /webhooks/:id.
 func byIDRef(c *gin.Context) app.WebhookRef { return app.WebhookRef{ID: c.Param("id")} }
 
-func ownerOf(w *herald.Webhook) postgres.Owner {
-	return postgres.Owner{UserID: w.UserID, OrganizationID: w.OrganizationID}
+func ownerOf(w *herald.Webhook) herald.Owner {
+	return herald.Owner{UserID: w.UserID, OrganizationID: w.OrganizationID}
 }
 
 // webhookHandler handles a request about one webhook the caller may access.
@@ -215,35 +211,10 @@ func requestOf(w *herald.Webhook) webhookRequest {
 	}
 }
 
-// Defaults and bounds of webhook settings.
-const (
-	defaultTimeoutSeconds       = 30
-	defaultDisableAfterFailures = 15
-	maxDisableAfterFailures     = 1000
-	maxDisableAfterSeconds      = 30 * 24 * 3600
-	// DefaultDisableAfter is how long a webhook fails continuously before it is disabled, when
-	// neither the request, its preset nor the deployment (Server.DisableAfter) says otherwise.
-	DefaultDisableAfter = 24 * time.Hour
-)
-
-var (
-	headerName   = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]{1,100}$`)
-	secretPrefix = regexp.MustCompile(`^[a-z]{1,10}_$`)
-	reserved     = map[string]bool{"content-type": true, "content-length": true, "host": true,
-		"webhook-id": true, "webhook-timestamp": true, "webhook-signature": true, "transfer-encoding": true, "connection": true}
-)
-
-// headerValue reports whether v can be sent as an HTTP header value (RFC 9110 field-value:
-// no control characters but tab); Go's client refuses any other, so every attempt of a webhook
-// saved with one would fail and count toward auto-disable.
-func headerValue(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if b := v[i]; b < ' ' && b != '\t' || b == 0x7f {
-			return false
-		}
-	}
-	return true
-}
+// DefaultDisableAfter is how long a webhook fails continuously before it is disabled, when
+// neither the request, its preset nor the deployment (Server.DisableAfter) says otherwise.
+// The settings' own bounds are the domain's: see herald.Webhook.Validate.
+const DefaultDisableAfter = 24 * time.Hour
 
 func (s *Server) createWebhook(sc scope) gin.HandlerFunc {
 	return func(c *gin.Context) {
@@ -319,6 +290,7 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest, current *her
 			names = append(names, p.Name)
 		}
 		add("preset", "unknown preset; one of "+strings.Join(names, ", "))
+		preset, _ = presetDefaults("") // the other fields are checked against Herald's defaults
 	}
 	w.TimeoutSeconds, w.Format, w.Retry = preset.TimeoutSeconds, preset.Format, preset.Retry
 	w.SecretPrefix, w.DisableAfterFailures = preset.SecretPrefix, preset.DisableAfterFailures
@@ -335,103 +307,33 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest, current *her
 		in.Signing = &sg
 	}
 
-	if len(w.Name) > 200 {
-		add("name", "must be at most 200 characters")
-	}
-	if len(w.Description) > 2000 {
-		add("description", "must be at most 2000 characters")
-	}
-	if msg := s.checkURL(w.URL); msg != "" {
-		add("url", msg)
-	}
 	if w.Events == nil {
 		w.Events = []string{}
 	}
-	eventDetails, err := s.checkEvents(c, w.Events)
-	if err != nil {
-		return nil, err
-	}
-	d = append(d, eventDetails...)
 	if w.Headers == nil {
 		w.Headers = map[string]string{}
-	}
-	if len(w.Headers) > 20 {
-		add("headers", "at most 20 headers")
-	}
-	for k, v := range w.Headers {
-		if !headerName.MatchString(k) || reserved[strings.ToLower(k)] {
-			add("headers."+k, "not an allowed header name")
-		} else if !headerValue(v) || len(v) > 2000 {
-			add("headers."+k, "value must be one line of at most 2000 characters, without control characters")
-		}
 	}
 	if w.SensitiveHeaders == nil {
 		w.SensitiveHeaders = []string{}
 	}
-	if len(w.SensitiveHeaders) > 20 {
-		add("sensitive_headers", "at most 20 header names")
-	}
-	marked := map[string]bool{}
-	for i, k := range w.SensitiveHeaders {
-		field := "sensitive_headers[" + strconv.Itoa(i) + "]"
-		if !headerName.MatchString(k) {
-			add(field, "not a header name")
-		} else if marked[strings.ToLower(k)] {
-			add(field, "duplicate")
-		}
-		marked[strings.ToLower(k)] = true
-	}
-	if w.EventHeader != "" && (!headerName.MatchString(w.EventHeader) || reserved[strings.ToLower(w.EventHeader)]) {
-		add("event_header", "not an allowed header name")
-	}
 	if in.TimeoutSeconds != nil {
 		w.TimeoutSeconds = *in.TimeoutSeconds
-		if w.TimeoutSeconds < 1 || w.TimeoutSeconds > 60 {
-			add("timeout_seconds", "must be between 1 and 60")
-		}
 	}
 	if in.Format != "" {
 		w.Format = in.Format
-		if _, ok := payload.ShapeNamed(w.Format); !ok {
-			add("format", "must be one of "+strings.Join(payload.ShapeNames(), ", "))
-		}
 	}
 	if in.Retry != nil {
 		w.Retry = *in.Retry
-		d = append(d, w.Retry.Validate("retry.")...)
 	}
-	// The schedule depends on the policy and the timeout both, so a change to either is checked,
-	// once both are valid on their own.
-	if len(w.Retry.Validate("retry.")) == 0 && w.TimeoutSeconds <= 60 {
-		d = append(d, w.Retry.ValidateSchedule("retry", w.TimeoutSeconds)...)
-	}
-	var sd []herald.ErrorDetail
-	w.Signing, sd = validateSigning(in.Signing)
-	d = append(d, sd...)
-	for k := range w.Headers {
-		for _, h := range []string{w.Signing.Header, w.Signing.TimestampHeader} {
-			if h != "" && strings.EqualFold(k, h) {
-				add("headers."+k, "is set by the signing settings")
-			}
-		}
-	}
+	w.Signing = completeSigning(in.Signing)
 	if in.SecretPrefix != "" {
 		w.SecretPrefix = in.SecretPrefix
-		if !secretPrefix.MatchString(w.SecretPrefix) {
-			add("secret_prefix", "1-10 lowercase letters and a trailing underscore, e.g. whsec_")
-		}
 	}
 	if in.DisableAfterFailures != nil {
 		w.DisableAfterFailures = *in.DisableAfterFailures
-		if w.DisableAfterFailures < 0 || w.DisableAfterFailures > maxDisableAfterFailures {
-			add("disable_after_failures", "must be between 0 (never) and 1000")
-		}
 	}
 	if in.DisableAfterSeconds != nil {
 		w.DisableAfterSeconds = *in.DisableAfterSeconds
-		if w.DisableAfterSeconds < 0 || w.DisableAfterSeconds > maxDisableAfterSeconds {
-			add("disable_after_seconds", "must be between 0 (the failure count alone decides) and 2592000 (30 days)")
-		}
 	}
 	if in.Active != nil {
 		w.Status, w.DisabledReason, w.DisabledAt = herald.WebhookInactive, "", nil
@@ -439,9 +341,11 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest, current *her
 			w.Status, w.ConsecutiveFailures, w.FailingSince = herald.WebhookActive, 0, nil
 		}
 	}
-	if w.Status == herald.WebhookActive && len(w.Events) == 0 {
-		add("events", "an active webhook needs at least one event")
+	known, err := s.knownEventTypes(c)
+	if err != nil {
+		return nil, err
 	}
+	d = append(d, w.Validate(herald.WebhookChecks{URL: s.checkURL, EventType: func(name string) bool { return known[name] }})...)
 	if len(d) > 0 {
 		return nil, invalid(d)
 	}
@@ -451,8 +355,8 @@ func (s *Server) validateWebhook(c *gin.Context, in webhookRequest, current *her
 // checkURL is the reason raw is not an acceptable webhook URL under the URL policy, "" if it is.
 func (s *Server) checkURL(raw string) string { return app.URLProblem(s.URLPolicy, raw) }
 
-// checkEvents returns the field errors of an events list: known, unarchived types, or ["*"].
-func (s *Server) checkEvents(c *gin.Context, events []string) ([]herald.ErrorDetail, error) {
+// knownEventTypes are the catalog's unarchived event types, the ones a webhook may name.
+func (s *Server) knownEventTypes(c *gin.Context) (map[string]bool, error) {
 	known, err := s.Store.EventTypes(c.Request.Context())
 	if err != nil {
 		return nil, err
@@ -463,38 +367,21 @@ func (s *Server) checkEvents(c *gin.Context, events []string) ([]herald.ErrorDet
 			names[et.Name] = true
 		}
 	}
-	var d []herald.ErrorDetail
-	seen := map[string]bool{}
-	for i, e := range events {
-		field := "events[" + strconv.Itoa(i) + "]"
-		switch {
-		case e == "*" && len(events) > 1:
-			d = append(d, herald.ErrorDetail{Field: field, Message: `"*" must be the only entry`})
-		case e != "*" && !names[e]:
-			d = append(d, herald.ErrorDetail{Field: field, Message: "unknown event type " + strconv.Quote(e)})
-		case seen[e]:
-			d = append(d, herald.ErrorDetail{Field: field, Message: "duplicate"})
-		}
-		seen[e] = true
-	}
-	if len(events) > 500 {
-		d = append(d, herald.ErrorDetail{Field: "events", Message: "at most 500 event types"})
-	}
-	return d, nil
+	return names, nil
 }
 
-// validateSigning checks and completes a webhook's signing settings (SPEC section 6); nil is
-// the standard scheme. The hmac-sha256 fields are dropped for the other schemes, so that a
-// PATCH of the scheme alone switches a webhook back to standard.
-func validateSigning(in *herald.Signing) (herald.Signing, []herald.ErrorDetail) {
+// completeSigning completes a webhook's signing settings (SPEC section 6); nil is the standard
+// scheme. The hmac-sha256 fields are dropped for the other schemes, so that a PATCH of the
+// scheme alone switches a webhook back to standard. Webhook.Validate checks the result.
+func completeSigning(in *herald.Signing) herald.Signing {
 	if in == nil {
-		return herald.Signing{Scheme: herald.SchemeStandard}, nil
+		return herald.Signing{Scheme: herald.SchemeStandard}
 	}
-	sg := signing.Normalize(*in)
+	sg := in.Normalize()
 	if sg.Scheme == herald.SchemeStandard || sg.Scheme == herald.SchemeNone {
 		sg = herald.Signing{Scheme: sg.Scheme}
 	}
-	return sg, signing.Validate(sg, "signing.")
+	return sg
 }
 
 func (s *Server) listWebhooks(sc scope) handler {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
-	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // TestEventType is the event a test send uses when none is chosen. It needs no catalog entry.
@@ -75,7 +74,7 @@ func (s *Server) testWebhook(c *gin.Context, w *herald.Webhook) {
 		}
 	}
 	ev.Timestamp = time.Now().UTC().Truncate(time.Millisecond)
-	var user *postgres.User
+	var user *herald.User
 	if ev.UserID != "" {
 		u, err := s.Store.User(ctx, ev.UserID)
 		if err != nil && herald.ErrorCode(err) != herald.ENotFound {
@@ -96,7 +95,7 @@ func (s *Server) testWebhook(c *gin.Context, w *herald.Webhook) {
 		return
 	}
 	deliveryID := herald.NewID("dlv_")
-	if _, err := s.Store.CreateDeliveries(ctx, ev.ID, []postgres.NewDelivery{
+	if _, err := s.Store.CreateDeliveries(ctx, ev.ID, []herald.NewDelivery{
 		{ID: deliveryID, EventID: ev.ID, WebhookID: w.ID, Body: body, Test: true}}); err != nil {
 		s.writeError(c, err)
 		return
@@ -110,7 +109,7 @@ func (s *Server) testWebhook(c *gin.Context, w *herald.Webhook) {
 
 	// The request went out: record it even if the caller has gone.
 	rctx := context.WithoutCancel(ctx)
-	if _, err := s.Store.RecordAttempt(rctx, deliveryID, postgres.AttemptRecord{
+	if _, err := s.Store.RecordAttempt(rctx, deliveryID, herald.AttemptRecord{
 		Attempt: out.Attempt, RequestHeaders: out.RequestHeaders, Succeeded: out.OK}); err != nil {
 		s.writeError(c, err)
 		return

@@ -13,7 +13,6 @@ import (
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/internal/app"
-	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/wire"
 	"github.com/herald-webhooks/herald/starter"
 	"github.com/herald-webhooks/herald/workflows"
@@ -42,7 +41,7 @@ func (t temporalWorkflows) StartRedelivery(ctx context.Context, d *herald.Delive
 		TypedSearchAttributes: workflows.DeliveryAttributes(d.EventType, w.ID, w.Owner()),
 	}, workflows.DeliveryWorkflow, wire.DeliveryInput{
 		DeliveryID: d.ID, EventID: d.EventID, WebhookID: w.ID, TimeoutSeconds: w.TimeoutSeconds,
-		Retry: wire.RetryPolicy(w.Retry), Trigger: herald.TriggerManual, EventType: d.EventType, Host: hostOf(w.URL),
+		Retry: wire.RetryPolicy(w.Retry), Trigger: string(herald.TriggerManual), EventType: d.EventType, Host: hostOf(w.URL),
 	})
 	if err != nil {
 		return app.Run{}, starter.TemporalError(err)
@@ -59,7 +58,7 @@ func (t temporalWorkflows) CancelDelivery(ctx context.Context, d *herald.Deliver
 	return nil
 }
 
-func (t temporalWorkflows) StartReplay(ctx context.Context, r *postgres.Replay, w *herald.Webhook) (string, error) {
+func (t temporalWorkflows) StartReplay(ctx context.Context, r *herald.Replay, w *herald.Webhook) (string, error) {
 	id := wire.ReplayWorkflowID(r.ID)
 	if _, err := t.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: id, TaskQueue: t.taskQueue, StaticSummary: "replay of " + w.ID + " (" + hostOf(w.URL) + ")",
@@ -119,7 +118,7 @@ func (t temporalWorkflows) Replay(ctx context.Context, replayID string) (app.Rep
 	return run(state), nil
 }
 
-func (t temporalWorkflows) StartCancelDeliveries(ctx context.Context, webhookID, status string, at time.Time) (string, error) {
+func (t temporalWorkflows) StartCancelDeliveries(ctx context.Context, webhookID string, status herald.DeliveryStatus, at time.Time) (string, error) {
 	return activities.StartCancelDeliveries(ctx, t.client, t.taskQueue, webhookID, status, at)
 }
 

@@ -47,15 +47,8 @@ type Publisher struct {
 	schemas catalog.Schemas // compiled schemas of the event types, by schema text
 }
 
-// Event is what a backend publishes. ID and Timestamp are generated when empty.
-type Event struct {
-	ID             string          `json:"id,omitempty"`
-	Type           string          `json:"event"`
-	Timestamp      *time.Time      `json:"timestamp,omitempty"`
-	UserID         string          `json:"user_id,omitempty"`
-	OrganizationID string          `json:"organization_id,omitempty"`
-	Data           json.RawMessage `json:"data"`
-}
+// Event is what a backend publishes (herald.EventInput). ID and Timestamp are generated when empty.
+type Event = herald.EventInput
 
 // Result is the answer to a publish.
 type Result struct {
@@ -207,41 +200,17 @@ func (p *Publisher) accepted(ctx context.Context, id string, err error) (bool, e
 	return false, lookupErr
 }
 
-// checkFields checks the event's own fields and trims its data.
+// checkFields checks the event's own fields (herald.EventInput.Validate) and that every
+// format can deliver its data, and trims the data.
 func checkFields(in *Event) error {
-	var details []herald.ErrorDetail
-	add := func(field, msg string) { details = append(details, herald.ErrorDetail{Field: field, Message: msg}) }
-	// Every id follows herald's one id rule, checked before anything is stored or looked up:
-	// the event id becomes part of a Temporal workflow id, which must be printable ASCII.
-	id := func(field, v string) {
-		if v != "" && !herald.ValidID(v) {
-			add(field, herald.IDRule)
-		}
-	}
-	id("id", in.ID)
-	if in.Type == "" {
-		add("event", "is required")
-	}
-	id("event", in.Type)
-	if in.UserID == "" && in.OrganizationID == "" {
-		add("user_id", "user_id or organization_id is required")
-	}
-	id("user_id", in.UserID)
-	id("organization_id", in.OrganizationID)
-	trimmed := bytes.TrimSpace(in.Data)
-	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
-		add("data", "must be a JSON object")
-	}
+	details := in.Validate()
 	if len(details) == 0 {
-		in.Data = trimmed
+		in.Data = bytes.TrimSpace(in.Data)
 		if d := Undeliverable("data", in.Data); d != nil {
 			details = append(details, *d)
 		}
 	}
-	if len(details) > 0 {
-		return &herald.Error{Code: herald.EInvalid, Message: "the event is not valid", Details: details}
-	}
-	return nil
+	return herald.Invalid("the event", details)
 }
 
 // checkReferences checks the event against the catalog (a known, unarchived type whose schema

@@ -42,7 +42,7 @@ func (s *DeliveryState) failed(f wire.FailedAttempt) {
 // webhook's policy, shifted by the attempt already made, so the intervals are the policy's.
 func DeliveryWorkflow(ctx workflow.Context, in wire.DeliveryInput) (*wire.DeliveryResult, error) {
 	var a *activities.Activities
-	state := &DeliveryState{Status: herald.DeliveryPending}
+	state := &DeliveryState{Status: string(herald.DeliveryPending)}
 	if err := workflow.SetQueryHandler(ctx, wire.QueryState, func() (DeliveryState, error) { return *state, nil }); err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func DeliveryWorkflow(ctx workflow.Context, in wire.DeliveryInput) (*wire.Delive
 	// replay (a query on a closed delivery replays it).
 	_, startedWithStatus := workflow.GetTypedSearchAttributes(ctx).GetKeyword(wire.AttrDeliveryStatus)
 
-	manual := in.Trigger == herald.TriggerManual
+	manual := in.Trigger == string(herald.TriggerManual)
 	policy := herald.RetryPolicy(in.Retry)
 	if manual {
 		policy.MaxAttempts = 1 // a redelivery is one attempt
@@ -111,7 +111,7 @@ func DeliveryWorkflow(ctx workflow.Context, in wire.DeliveryInput) (*wire.Delive
 		}
 	}
 
-	status := herald.DeliverySucceeded
+	status := string(herald.DeliverySucceeded)
 	switch {
 	case err == nil:
 		if res.Status != "" {
@@ -119,12 +119,12 @@ func DeliveryWorkflow(ctx workflow.Context, in wire.DeliveryInput) (*wire.Delive
 		}
 		state.Attempt = max(state.Attempt, res.Attempt)
 	case temporal.IsCanceledError(err):
-		status = herald.DeliveryCancelled
+		status = string(herald.DeliveryCancelled)
 	default:
-		status = herald.DeliveryFailed
+		status = string(herald.DeliveryFailed)
 		var appErr *temporal.ApplicationError
 		if errors.As(err, &appErr) && appErr.Type() == activities.ErrWebhookInactive && !manual {
-			status = herald.DeliveryCancelled
+			status = string(herald.DeliveryCancelled)
 		}
 		var f wire.FailedAttempt
 		if errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&f) == nil {
@@ -133,8 +133,8 @@ func DeliveryWorkflow(ctx workflow.Context, in wire.DeliveryInput) (*wire.Delive
 	}
 	state.Status, state.NextAttemptAt = status, nil
 	if err != nil {
-		if manual && status != herald.DeliveryCancelled {
-			status = herald.DeliveryFailed
+		if manual && status != string(herald.DeliveryCancelled) {
+			status = string(herald.DeliveryFailed)
 		}
 		recordCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 			Summary:             "record " + status,
@@ -156,10 +156,10 @@ func DeliveryWorkflow(ctx workflow.Context, in wire.DeliveryInput) (*wire.Delive
 	}
 	// Delivery workflows started before the status record carry the final status themselves
 	// and complete whatever it is.
-	if status != herald.DeliverySucceeded || startedWithStatus {
+	if status != string(herald.DeliverySucceeded) || startedWithStatus {
 		_ = workflow.UpsertTypedSearchAttributes(ctx, wire.AttrDeliveryStatus.ValueSet(status))
 	}
-	if status == herald.DeliveryCancelled && temporal.IsCanceledError(err) {
+	if status == string(herald.DeliveryCancelled) && temporal.IsCanceledError(err) {
 		return nil, err
 	}
 	return result, nil
@@ -198,9 +198,9 @@ func endWithStatusRecord(ctx workflow.Context, in wire.DeliveryInput, result *wi
 		return nil, err
 	}
 	switch {
-	case result.Status == herald.DeliveryCancelled && temporal.IsCanceledError(cause):
+	case result.Status == string(herald.DeliveryCancelled) && temporal.IsCanceledError(cause):
 		return nil, cause
-	case result.Status == herald.DeliveryFailed:
+	case result.Status == string(herald.DeliveryFailed):
 		return nil, temporal.NewNonRetryableApplicationError(failureMessage(result, state, cause), ErrDeliveryFailed, nil, *state)
 	}
 	return result, nil

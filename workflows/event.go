@@ -77,7 +77,7 @@ func fanOutAtOnce(ctx, lctx workflow.Context, in wire.EventInput) (*wire.EventRe
 	}
 	out := &wire.EventResult{}
 	for _, d := range res.Destinations {
-		if d.Status == herald.DeliveryPending {
+		if d.Status == string(herald.DeliveryPending) {
 			out.DeliveryIDs = append(out.DeliveryIDs, d.DeliveryID)
 		}
 	}
@@ -95,7 +95,7 @@ func fanOutAtOnce(ctx, lctx workflow.Context, in wire.EventInput) (*wire.EventRe
 func startDeliveries(ctx workflow.Context, eventID string, res *wire.ResolveResult) (int, error) {
 	var pending []workflow.ChildWorkflowFuture
 	for _, d := range res.Destinations {
-		if d.Status != herald.DeliveryPending {
+		if d.Status != string(herald.DeliveryPending) {
 			continue
 		}
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{

@@ -88,7 +88,7 @@ func redeliverAll(ctx workflow.Context, replayID string, items []wire.ReplayItem
 			if firstErr == nil {
 				firstErr = err
 			}
-		case err == nil && res.Status == herald.DeliverySucceeded:
+		case err == nil && res.Status == string(herald.DeliverySucceeded):
 			p.Succeeded++
 		default:
 			p.Failed++
@@ -108,7 +108,7 @@ func redeliverAll(ctx workflow.Context, replayID string, items []wire.ReplayItem
 		})
 		f := workflow.ExecuteChildWorkflow(cctx, DeliveryWorkflow, wire.DeliveryInput{
 			DeliveryID: it.DeliveryID, EventID: it.EventID, WebhookID: it.WebhookID,
-			TimeoutSeconds: it.TimeoutSeconds, Retry: it.Retry, Trigger: herald.TriggerManual,
+			TimeoutSeconds: it.TimeoutSeconds, Retry: it.Retry, Trigger: string(herald.TriggerManual),
 			EventType: it.EventType, Host: it.Host,
 		})
 		p.Started++

@@ -42,7 +42,7 @@ func StatusRecordWorkflow(ctx workflow.Context, in wire.StatusRecordInput) error
 			}
 			current = status
 		}
-		if status == herald.DeliverySucceeded {
+		if status == string(herald.DeliverySucceeded) {
 			return nil
 		}
 		changed.Receive(ctx, nil)

@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // Input is a request's input, decoded when a service asks for it: after the service has
@@ -58,7 +57,7 @@ type Directory interface {
 
 // ownerExists is nil when the owner's user or organization is in the directory, ENotFound
 // otherwise.
-func ownerExists(ctx context.Context, dir Directory, owner postgres.Owner) error {
+func ownerExists(ctx context.Context, dir Directory, owner herald.Owner) error {
 	exists, id := dir.UserExists, owner.UserID
 	if owner.OrganizationID != "" {
 		exists, id = dir.OrganizationExists, owner.OrganizationID

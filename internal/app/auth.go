@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // Access is what a caller wants to do with an owner's resources.
@@ -16,51 +15,45 @@ const (
 	Write               // create, change, delete, test, rotate, replay, redeliver
 )
 
-// Organization roles that may change an organization's resources.
-const (
-	RoleOwner = "owner"
-	RoleAdmin = "admin"
-)
-
 // caller is the principal of one request with the organization roles it has looked up, so
 // that a request needing the same membership twice reads it once.
 type caller struct {
-	principal postgres.Principal
+	principal herald.Principal
 	mu        sync.Mutex
-	roles     map[string]string // organization id → role ("" for not a member)
+	roles     map[string]herald.Role // organization id → role ("" for not a member)
 }
 
 type callerKey struct{}
 
 // WithPrincipal is ctx carrying p as the caller of one request (one per request: the
 // memberships looked up for it are remembered until ctx is gone).
-func WithPrincipal(ctx context.Context, p postgres.Principal) context.Context {
+func WithPrincipal(ctx context.Context, p herald.Principal) context.Context {
 	return context.WithValue(ctx, callerKey{}, &caller{principal: p})
 }
 
 // PrincipalOf is the caller ctx carries; ok is false for an unauthenticated context.
-func PrincipalOf(ctx context.Context) (p postgres.Principal, ok bool) {
+func PrincipalOf(ctx context.Context) (p herald.Principal, ok bool) {
 	c, ok := ctx.Value(callerKey{}).(*caller)
 	if !ok {
-		return postgres.Principal{}, false
+		return herald.Principal{}, false
 	}
 	return c.principal, true
 }
 
 // Keys is what authentication needs: the holder of a bearer secret, if it is valid.
 type Keys interface {
-	PrincipalOf(ctx context.Context, secret string) (p postgres.Principal, ok bool, err error)
+	PrincipalOf(ctx context.Context, secret string) (p herald.Principal, ok bool, err error)
 }
 
 // Authenticate is the principal holding secret, an unrevoked admin key or an unrevoked,
 // unexpired token of a user in the directory; anything else is EUnauthorized.
-func Authenticate(ctx context.Context, keys Keys, secret string) (postgres.Principal, error) {
+func Authenticate(ctx context.Context, keys Keys, secret string) (herald.Principal, error) {
 	p, ok, err := keys.PrincipalOf(ctx, secret)
 	if err != nil {
-		return postgres.Principal{}, err
+		return herald.Principal{}, err
 	}
 	if !ok {
-		return postgres.Principal{}, herald.Errorf(herald.EUnauthorized, "invalid, expired or revoked key or token")
+		return herald.Principal{}, herald.Errorf(herald.EUnauthorized, "invalid, expired or revoked key or token")
 	}
 	return p, nil
 }
@@ -68,7 +61,7 @@ func Authenticate(ctx context.Context, keys Keys, secret string) (postgres.Princ
 // Roles is what authorization needs from the directory: a user's role in an organization,
 // "" when the user is not a member.
 type Roles interface {
-	MemberRole(ctx context.Context, organizationID, userID string) (string, error)
+	MemberRole(ctx context.Context, organizationID, userID string) (herald.Role, error)
 }
 
 // Authorizer decides who may do what to which owner's resources: the one rule every service
@@ -91,7 +84,7 @@ func (a Authorizer) Admin(ctx context.Context) error {
 // gets ENotFound (never a leak of another tenant's resources); a member who may read but not
 // change gets EForbidden. A membership is looked up at most once per request and
 // organization (see WithPrincipal).
-func (a Authorizer) Owner(ctx context.Context, owner postgres.Owner, acc Access) error {
+func (a Authorizer) Owner(ctx context.Context, owner herald.Owner, acc Access) error {
 	c, _ := ctx.Value(callerKey{}).(*caller)
 	switch {
 	case c == nil || !c.principal.Admin && c.principal.UserID == "":
@@ -111,14 +104,14 @@ func (a Authorizer) Owner(ctx context.Context, owner postgres.Owner, acc Access)
 	switch {
 	case role == "":
 		return herald.Errorf(herald.ENotFound, "not found")
-	case acc == Write && role != RoleOwner && role != RoleAdmin:
+	case acc == Write && !role.CanWrite():
 		return herald.Errorf(herald.EForbidden, "changing this organization's webhooks needs the owner or admin role")
 	}
 	return nil
 }
 
 // role is the caller's role in the organization, looked up once per request.
-func (a Authorizer) role(ctx context.Context, c *caller, organizationID string) (string, error) {
+func (a Authorizer) role(ctx context.Context, c *caller, organizationID string) (herald.Role, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if role, seen := c.roles[organizationID]; seen {
@@ -129,7 +122,7 @@ func (a Authorizer) role(ctx context.Context, c *caller, organizationID string) 
 		return "", err
 	}
 	if c.roles == nil {
-		c.roles = map[string]string{}
+		c.roles = map[string]herald.Role{}
 	}
 	c.roles[organizationID] = role
 	return role, nil

@@ -6,42 +6,41 @@ import (
 	"testing"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // fakeRoles is an organization directory: roles[org][user], counting its lookups.
 type fakeRoles struct {
-	roles   map[string]map[string]string
+	roles   map[string]map[string]herald.Role
 	lookups int
 	err     error
 }
 
-func (f *fakeRoles) MemberRole(_ context.Context, org, user string) (string, error) {
+func (f *fakeRoles) MemberRole(_ context.Context, org, user string) (herald.Role, error) {
 	f.lookups++
 	return f.roles[org][user], f.err
 }
 
 func newRoles() *fakeRoles {
-	return &fakeRoles{roles: map[string]map[string]string{
-		"org_a": {"usr_owner": RoleOwner, "usr_admin": RoleAdmin, "usr_member": "member"},
+	return &fakeRoles{roles: map[string]map[string]herald.Role{
+		"org_a": {"usr_owner": herald.RoleOwner, "usr_admin": herald.RoleAdmin, "usr_member": herald.RoleMember},
 	}}
 }
 
 var (
-	admin   = postgres.Principal{Admin: true}
-	alice   = postgres.Principal{UserID: "usr_alice"}
-	persAli = postgres.Owner{UserID: "usr_alice"}
-	persBob = postgres.Owner{UserID: "usr_bob"}
-	orgA    = postgres.Owner{OrganizationID: "org_a"}
+	admin   = herald.Principal{Admin: true}
+	alice   = herald.Principal{UserID: "usr_alice"}
+	persAli = herald.Owner{UserID: "usr_alice"}
+	persBob = herald.Owner{UserID: "usr_bob"}
+	orgA    = herald.Owner{OrganizationID: "org_a"}
 )
 
-func user(id string) postgres.Principal { return postgres.Principal{UserID: id} }
+func user(id string) herald.Principal { return herald.Principal{UserID: id} }
 
 func TestAuthorizerOwner(t *testing.T) {
 	tests := []struct {
 		name   string
-		caller *postgres.Principal // nil: no principal in the context
-		owner  postgres.Owner
+		caller *herald.Principal // nil: no principal in the context
+		owner  herald.Owner
 		access Access
 		want   string // error code, "" for allowed
 	}{
@@ -49,14 +48,14 @@ func TestAuthorizerOwner(t *testing.T) {
 		{"an admin may change any organization's resources", &admin, orgA, Write, ""},
 		{"a user may change its own resources", &alice, persAli, Write, ""},
 		{"a user does not see another user's resources", &alice, persBob, Read, herald.ENotFound},
-		{"a user does not see an owner with neither id", &alice, postgres.Owner{}, Read, herald.ENotFound},
+		{"a user does not see an owner with neither id", &alice, herald.Owner{}, Read, herald.ENotFound},
 		{"an organization's member may read its resources", ptr(user("usr_member")), orgA, Read, ""},
 		{"an organization's member may not change them", ptr(user("usr_member")), orgA, Write, herald.EForbidden},
 		{"an organization's admin may change them", ptr(user("usr_admin")), orgA, Write, ""},
 		{"an organization's owner may change them", ptr(user("usr_owner")), orgA, Write, ""},
 		{"a non-member does not see an organization's resources", &alice, orgA, Read, herald.ENotFound},
 		{"a context without a caller is not authenticated", nil, persAli, Read, herald.EUnauthorized},
-		{"a principal that is neither admin nor user is not authenticated", &postgres.Principal{}, persAli, Read, herald.EUnauthorized},
+		{"a principal that is neither admin nor user is not authenticated", &herald.Principal{}, persAli, Read, herald.EUnauthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,7 +83,7 @@ func TestAuthorizerLooksAMembershipUpOncePerRequest(t *testing.T) {
 	if err := a.Owner(ctx, orgA, Write); code(err) != herald.EForbidden {
 		t.Fatalf("write as member = %v, want forbidden", err)
 	}
-	if err := a.Owner(ctx, postgres.Owner{OrganizationID: "org_b"}, Read); code(err) != herald.ENotFound {
+	if err := a.Owner(ctx, herald.Owner{OrganizationID: "org_b"}, Read); code(err) != herald.ENotFound {
 		t.Fatalf("other organization = %v, want not_found", err)
 	}
 	if roles.lookups != 2 {
@@ -129,9 +128,9 @@ func TestAuthorizerAdmin(t *testing.T) {
 	}
 }
 
-type fakeKeys map[string]postgres.Principal
+type fakeKeys map[string]herald.Principal
 
-func (f fakeKeys) PrincipalOf(_ context.Context, secret string) (postgres.Principal, bool, error) {
+func (f fakeKeys) PrincipalOf(_ context.Context, secret string) (herald.Principal, bool, error) {
 	p, ok := f[secret]
 	return p, ok, nil
 }

@@ -4,10 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/lib/pq"
-
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // Workflows is what the control levers start, stop and read in Temporal. The API implements
@@ -23,13 +20,13 @@ type Workflows interface {
 	Replay(ctx context.Context, replayID string) (ReplayRun, error)
 	// StartCancelDeliveries starts the workflow that cancels the delivery workflows of the
 	// webhook's deliveries a change at at set to status (cancelled or held).
-	StartCancelDeliveries(ctx context.Context, webhookID, status string, at time.Time) (workflowID string, err error)
+	StartCancelDeliveries(ctx context.Context, webhookID string, status herald.DeliveryStatus, at time.Time) (workflowID string, err error)
 }
 
 // ReplayStarter starts replay workflows.
 type ReplayStarter interface {
 	// StartReplay starts the workflow of the recorded replay r of w's deliveries and names it.
-	StartReplay(ctx context.Context, r *postgres.Replay, w *herald.Webhook) (workflowID string, err error)
+	StartReplay(ctx context.Context, r *herald.Replay, w *herald.Webhook) (workflowID string, err error)
 }
 
 // Run names one started workflow run.
@@ -58,14 +55,14 @@ type ReplayProgress struct {
 type ControlStore interface {
 	WebhookGetter
 	Delivery(ctx context.Context, id string) (*herald.Delivery, error)
-	FinishDelivery(ctx context.Context, deliveryID, status string) error
-	Replay(ctx context.Context, id string) (*postgres.Replay, error)
+	FinishDelivery(ctx context.Context, deliveryID string, status herald.DeliveryStatus) error
+	Replay(ctx context.Context, id string) (*herald.Replay, error)
 	ReplayStore
 }
 
 // ReplayStore records replays.
 type ReplayStore interface {
-	CreateReplay(ctx context.Context, r *postgres.Replay) error
+	CreateReplay(ctx context.Context, r *herald.Replay) error
 }
 
 // WebhookGetter reads a webhook that is not deleted.
@@ -84,10 +81,10 @@ type Control struct {
 
 // Redelivery is the answer of a redelivery: the workflow of its manual attempt.
 type Redelivery struct {
-	DeliveryID string `json:"delivery_id"`
-	RunID      string `json:"run_id"`
-	Trigger    string `json:"trigger"`
-	WorkflowID string `json:"workflow_id"`
+	DeliveryID string         `json:"delivery_id"`
+	RunID      string         `json:"run_id"`
+	Trigger    herald.Trigger `json:"trigger"`
+	WorkflowID string         `json:"workflow_id"`
 }
 
 // Redeliver starts one manual attempt of a delivery in any final state, as its own workflow.
@@ -138,18 +135,18 @@ func (s *Control) Cancel(ctx context.Context, deliveryID string) (*herald.Delive
 type ReplayRequest struct {
 	Since    *time.Time
 	Until    *time.Time
-	Statuses []string
+	Statuses []herald.DeliveryStatus
 }
 
 // replayable are the final statuses a replay may select.
-var replayable = map[string]bool{herald.DeliveryFailed: true, herald.DeliveryHeld: true,
+var replayable = map[herald.DeliveryStatus]bool{herald.DeliveryFailed: true, herald.DeliveryHeld: true,
 	herald.DeliveryCancelled: true, herald.DeliverySucceeded: true}
 
 // Validate reports the field errors of the request, with Statuses defaulted.
 func (r *ReplayRequest) Validate() error {
 	var d []herald.ErrorDetail
 	if len(r.Statuses) == 0 {
-		r.Statuses = []string{herald.DeliveryFailed}
+		r.Statuses = []herald.DeliveryStatus{herald.DeliveryFailed}
 	}
 	for _, st := range r.Statuses {
 		if !replayable[st] {
@@ -168,19 +165,19 @@ func (r *ReplayRequest) Validate() error {
 
 // ReplayView is a replay as GET /replays/{id} shows it.
 type ReplayView struct {
-	CreatedAt  time.Time      `json:"created_at"`
-	ID         string         `json:"id"`
-	Progress   ReplayProgress `json:"progress"`
-	Since      *time.Time     `json:"since"`
-	State      string         `json:"state"`
-	Status     []string       `json:"status"`
-	Until      *time.Time     `json:"until"`
-	WebhookID  string         `json:"webhook_id"`
-	WorkflowID string         `json:"workflow_id"`
+	CreatedAt  time.Time               `json:"created_at"`
+	ID         string                  `json:"id"`
+	Progress   ReplayProgress          `json:"progress"`
+	Since      *time.Time              `json:"since"`
+	State      string                  `json:"state"`
+	Status     []herald.DeliveryStatus `json:"status"`
+	Until      *time.Time              `json:"until"`
+	WebhookID  string                  `json:"webhook_id"`
+	WorkflowID string                  `json:"workflow_id"`
 }
 
-func replayView(r *postgres.Replay, run ReplayRun) *ReplayView {
-	return &ReplayView{ID: r.ID, WebhookID: r.WebhookID, Since: r.Since, Until: r.Until, Status: []string(r.Statuses),
+func replayView(r *herald.Replay, run ReplayRun) *ReplayView {
+	return &ReplayView{ID: r.ID, WebhookID: r.WebhookID, Since: r.Since, Until: r.Until, Status: r.Statuses,
 		CreatedAt: r.CreatedAt, WorkflowID: run.WorkflowID, State: run.State, Progress: run.Progress}
 }
 
@@ -222,8 +219,8 @@ func (s *Control) ReplayStatus(ctx context.Context, replayID string) (*ReplayVie
 // startReplay records a replay of w's deliveries the request selects and starts its
 // workflow; it answers the replay as ReplayStatus shows it.
 func startReplay(ctx context.Context, store ReplayStore, wf ReplayStarter, w *herald.Webhook, req ReplayRequest) (*ReplayView, error) {
-	r := &postgres.Replay{ID: herald.NewID("rpl_"), WebhookID: w.ID, Since: req.Since, Until: req.Until,
-		Statuses: pq.StringArray(req.Statuses)}
+	r := &herald.Replay{ID: herald.NewID("rpl_"), WebhookID: w.ID, Since: req.Since, Until: req.Until,
+		Statuses: req.Statuses}
 	if err := store.CreateReplay(ctx, r); err != nil {
 		return nil, err
 	}
@@ -248,6 +245,6 @@ func webhookFor(ctx context.Context, store WebhookGetter, auth Authorizer, id st
 }
 
 // ownerOf is the owner of w's resources.
-func ownerOf(w *herald.Webhook) postgres.Owner {
-	return postgres.Owner{UserID: w.UserID, OrganizationID: w.OrganizationID}
+func ownerOf(w *herald.Webhook) herald.Owner {
+	return herald.Owner{UserID: w.UserID, OrganizationID: w.OrganizationID}
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 func newControl() (*Control, *memStore, *memWorkflows) {
@@ -27,7 +26,7 @@ func TestControlRedeliver(t *testing.T) {
 	})
 	tests := []struct {
 		name     string
-		caller   postgres.Principal
+		caller   herald.Principal
 		delivery string
 		want     string
 	}{
@@ -62,7 +61,7 @@ func TestControlCancel(t *testing.T) {
 	})
 	tests := []struct {
 		name     string
-		caller   postgres.Principal
+		caller   herald.Principal
 		delivery string
 		want     string
 	}{
@@ -91,7 +90,7 @@ func TestControlReplay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v.State != "running" || !slices.Equal(v.Status, []string{herald.DeliveryFailed}) || v.WorkflowID != "replay/"+v.ID {
+		if v.State != "running" || !slices.Equal(v.Status, []herald.DeliveryStatus{herald.DeliveryFailed}) || v.WorkflowID != "replay/"+v.ID {
 			t.Fatalf("view = %+v", v)
 		}
 		if !slices.Equal(store.changes, []string{"replay wh_org"}) || !slices.Equal(wf.started, []string{"replay wh_org"}) {
@@ -100,13 +99,13 @@ func TestControlReplay(t *testing.T) {
 	})
 	tests := []struct {
 		name   string
-		caller postgres.Principal
+		caller herald.Principal
 		req    ReplayRequest
 		want   string
 	}{
 		{"a member may not replay", member, ReplayRequest{}, herald.EForbidden},
 		{"an outsider does not see the webhook", alice, ReplayRequest{}, herald.ENotFound},
-		{"pending is not replayable", owner, ReplayRequest{Statuses: []string{herald.DeliveryPending}}, herald.EInvalid},
+		{"pending is not replayable", owner, ReplayRequest{Statuses: []herald.DeliveryStatus{herald.DeliveryPending}}, herald.EInvalid},
 		{"until must be after since", owner, ReplayRequest{Since: &until, Until: &since}, herald.EInvalid},
 	}
 	for _, tt := range tests {

@@ -7,16 +7,15 @@ import (
 	"time"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // DeliveryStore is what the delivery logs read.
 type DeliveryStore interface {
 	Delivery(ctx context.Context, id string) (*herald.Delivery, error)
-	WebhookDeliveries(ctx context.Context, f postgres.DeliveryFilter) ([]herald.Delivery, error)
+	WebhookDeliveries(ctx context.Context, f herald.DeliveryFilter) ([]herald.Delivery, error)
 	// WebhookOwner is the owner of a webhook, deleted or not: a deleted webhook's log stays
 	// readable.
-	WebhookOwner(ctx context.Context, webhookID string) (postgres.Owner, error)
+	WebhookOwner(ctx context.Context, webhookID string) (herald.Owner, error)
 }
 
 // Deliveries serves the delivery logs: one webhook's, every webhook's of one owner, and one
@@ -31,7 +30,7 @@ type Deliveries struct {
 // owner) and Limit are set by the service.
 type LogQuery struct {
 	Limit  int
-	Filter postgres.DeliveryFilter
+	Filter herald.DeliveryFilter
 }
 
 // WebhookLog is one page of a webhook's delivery log, for a caller who may read the webhook.
@@ -39,24 +38,24 @@ func (s *Deliveries) WebhookLog(ctx context.Context, webhookID string, in Input[
 	if err := s.authorizeLog(ctx, webhookID); err != nil {
 		return Page[herald.Delivery]{}, err
 	}
-	return s.page(ctx, in, func(f *postgres.DeliveryFilter) { f.WebhookID = webhookID })
+	return s.page(ctx, in, func(f *herald.DeliveryFilter) { f.WebhookID = webhookID })
 }
 
 // OwnerLog is one page of the deliveries of every webhook of an owner, deleted webhooks
 // included (their logs stay readable), with the filters of a webhook's log: the support
 // question "what never arrived?" in one call. It is authorized like listing that owner's
 // webhooks.
-func (s *Deliveries) OwnerLog(ctx context.Context, owner postgres.Owner, in Input[LogQuery]) (Page[herald.Delivery], error) {
+func (s *Deliveries) OwnerLog(ctx context.Context, owner herald.Owner, in Input[LogQuery]) (Page[herald.Delivery], error) {
 	if err := s.Auth.Owner(ctx, owner, Read); err != nil {
 		return Page[herald.Delivery]{}, err
 	}
 	if err := ownerExists(ctx, s.Dir, owner); err != nil {
 		return Page[herald.Delivery]{}, err
 	}
-	return s.page(ctx, in, func(f *postgres.DeliveryFilter) { f.Owner = owner })
+	return s.page(ctx, in, func(f *herald.DeliveryFilter) { f.Owner = owner })
 }
 
-func (s *Deliveries) page(ctx context.Context, in Input[LogQuery], narrow func(*postgres.DeliveryFilter)) (Page[herald.Delivery], error) {
+func (s *Deliveries) page(ctx context.Context, in Input[LogQuery], narrow func(*herald.DeliveryFilter)) (Page[herald.Delivery], error) {
 	q, err := in()
 	if err != nil {
 		return Page[herald.Delivery]{}, err
@@ -102,10 +101,10 @@ func ParseLogQuery(q url.Values) (LogQuery, error) {
 	}
 	var d []herald.ErrorDetail
 	add := func(field, msg string) { d = append(d, herald.ErrorDetail{Field: field, Message: msg}) }
-	f := postgres.DeliveryFilter{EventType: q.Get("event"), Before: q.Get("cursor")}
+	f := herald.DeliveryFilter{EventType: q.Get("event"), Before: q.Get("cursor")}
 	if v := q.Get("status"); v != "" {
 		for _, st := range strings.Split(v, ",") {
-			switch st = strings.TrimSpace(st); st {
+			switch st := herald.DeliveryStatus(strings.TrimSpace(st)); st {
 			case herald.DeliveryPending, herald.DeliverySucceeded, herald.DeliveryFailed, herald.DeliveryCancelled, herald.DeliveryHeld:
 				f.Statuses = append(f.Statuses, st)
 			default:

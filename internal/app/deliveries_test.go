@@ -7,14 +7,13 @@ import (
 	"testing"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // fakeDeliveries is a delivery log: webhooks by id with their owners, and their deliveries.
 type fakeDeliveries struct {
-	owners     map[string]postgres.Owner
+	owners     map[string]herald.Owner
 	deliveries []herald.Delivery
-	filters    []postgres.DeliveryFilter // what WebhookDeliveries was asked
+	filters    []herald.DeliveryFilter // what WebhookDeliveries was asked
 }
 
 func (f *fakeDeliveries) Delivery(_ context.Context, id string) (*herald.Delivery, error) {
@@ -26,7 +25,7 @@ func (f *fakeDeliveries) Delivery(_ context.Context, id string) (*herald.Deliver
 	return nil, herald.Errorf(herald.ENotFound, "delivery not found")
 }
 
-func (f *fakeDeliveries) WebhookDeliveries(_ context.Context, flt postgres.DeliveryFilter) ([]herald.Delivery, error) {
+func (f *fakeDeliveries) WebhookDeliveries(_ context.Context, flt herald.DeliveryFilter) ([]herald.Delivery, error) {
 	f.filters = append(f.filters, flt)
 	var out []herald.Delivery
 	for _, d := range f.deliveries {
@@ -37,10 +36,10 @@ func (f *fakeDeliveries) WebhookDeliveries(_ context.Context, flt postgres.Deliv
 	return out, nil
 }
 
-func (f *fakeDeliveries) WebhookOwner(_ context.Context, id string) (postgres.Owner, error) {
+func (f *fakeDeliveries) WebhookOwner(_ context.Context, id string) (herald.Owner, error) {
 	o, ok := f.owners[id]
 	if !ok {
-		return postgres.Owner{}, herald.Errorf(herald.ENotFound, "webhook not found")
+		return herald.Owner{}, herald.Errorf(herald.ENotFound, "webhook not found")
 	}
 	return o, nil
 }
@@ -56,7 +55,7 @@ func (f fakeDirectory) OrganizationExists(_ context.Context, id string) (bool, e
 
 func newDeliveries() (*Deliveries, *fakeDeliveries) {
 	store := &fakeDeliveries{
-		owners: map[string]postgres.Owner{"wh_alice": persAli, "wh_org": orgA},
+		owners: map[string]herald.Owner{"wh_alice": persAli, "wh_org": orgA},
 		deliveries: []herald.Delivery{
 			{ID: "dlv_1", WebhookID: "wh_alice"}, {ID: "dlv_2", WebhookID: "wh_alice"}, {ID: "dlv_3", WebhookID: "wh_org"},
 		},
@@ -130,14 +129,14 @@ func TestDeliveriesWebhookLog(t *testing.T) {
 func TestDeliveriesOwnerLog(t *testing.T) {
 	tests := []struct {
 		name   string
-		caller postgres.Principal
-		owner  postgres.Owner
+		caller herald.Principal
+		owner  herald.Owner
 		want   string
 	}{
 		{"a user reads its own owner-wide log", alice, persAli, ""},
 		{"a user does not see another user's", alice, persBob, herald.ENotFound},
 		{"a member reads its organization's", user("usr_member"), orgA, ""},
-		{"an admin is told an unknown owner is not found", admin, postgres.Owner{OrganizationID: "org_none"}, herald.ENotFound},
+		{"an admin is told an unknown owner is not found", admin, herald.Owner{OrganizationID: "org_none"}, herald.ENotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

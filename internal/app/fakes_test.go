@@ -5,14 +5,13 @@ import (
 	"time"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // memStore is the parts of the store the webhooks, control and stats services use, in memory.
 type memStore struct {
 	webhooks   map[string]*herald.Webhook
 	deliveries map[string]*herald.Delivery
-	replays    map[string]*postgres.Replay
+	replays    map[string]*herald.Replay
 	held       int
 	oldestHeld *time.Time
 	changes    []string // what changed, e.g. "delete wh_1", "status wh_1 active"
@@ -32,7 +31,7 @@ func newMemStore() *memStore {
 			"dlv_pending": {ID: "dlv_pending", WebhookID: "wh_alice", EventID: "evt_2", Status: herald.DeliveryPending},
 			"dlv_org":     {ID: "dlv_org", WebhookID: "wh_org", EventID: "evt_3", Status: herald.DeliveryFailed},
 		},
-		replays: map[string]*postgres.Replay{},
+		replays: map[string]*herald.Replay{},
 	}
 }
 
@@ -46,7 +45,7 @@ func (m *memStore) Webhook(_ context.Context, id string) (*herald.Webhook, error
 	return &c, nil
 }
 
-func (m *memStore) ListWebhooks(_ context.Context, owner postgres.Owner, after string, limit int) ([]*herald.Webhook, error) {
+func (m *memStore) ListWebhooks(_ context.Context, owner herald.Owner, after string, limit int) ([]*herald.Webhook, error) {
 	var out []*herald.Webhook
 	for _, id := range []string{"wh_alice", "wh_org"} {
 		if w := m.webhooks[id]; w != nil && ownerOf(w) == owner && id > after && len(out) < limit {
@@ -56,14 +55,14 @@ func (m *memStore) ListWebhooks(_ context.Context, owner postgres.Owner, after s
 	return out, nil
 }
 
-func (m *memStore) DeleteWebhook(_ context.Context, id string) ([]postgres.CancelledDelivery, error) {
+func (m *memStore) DeleteWebhook(_ context.Context, id string) ([]herald.CancelledDelivery, error) {
 	m.changes = append(m.changes, "delete "+id)
 	delete(m.webhooks, id)
-	return []postgres.CancelledDelivery{{ID: "dlv_pending", UpdatedAt: time.Unix(100, 0)}}, nil
+	return []herald.CancelledDelivery{{ID: "dlv_pending", UpdatedAt: time.Unix(100, 0)}}, nil
 }
 
-func (m *memStore) SetWebhookStatus(_ context.Context, id, status string) (now, before *herald.Webhook, err error) {
-	m.changes = append(m.changes, "status "+id+" "+status)
+func (m *memStore) SetWebhookStatus(_ context.Context, id string, status herald.WebhookStatus) (now, before *herald.Webhook, err error) {
+	m.changes = append(m.changes, "status "+id+" "+string(status))
 	old := *m.webhooks[id]
 	m.webhooks[id].Status, m.webhooks[id].DisabledReason = status, ""
 	n := *m.webhooks[id]
@@ -79,14 +78,14 @@ func (m *memStore) RotateSecret(_ context.Context, id, secret string, grace time
 	return m.Webhook(context.Background(), id)
 }
 
-func (m *memStore) CreateReplay(_ context.Context, r *postgres.Replay) error {
+func (m *memStore) CreateReplay(_ context.Context, r *herald.Replay) error {
 	m.changes = append(m.changes, "replay "+r.WebhookID)
 	r.CreatedAt = time.Unix(200, 0)
 	m.replays[r.ID] = r
 	return nil
 }
 
-func (m *memStore) Replay(_ context.Context, id string) (*postgres.Replay, error) {
+func (m *memStore) Replay(_ context.Context, id string) (*herald.Replay, error) {
 	r, ok := m.replays[id]
 	if !ok {
 		return nil, herald.Errorf(herald.ENotFound, "replay not found")
@@ -103,14 +102,14 @@ func (m *memStore) Delivery(_ context.Context, id string) (*herald.Delivery, err
 	return &c, nil
 }
 
-func (m *memStore) FinishDelivery(_ context.Context, id, status string) error {
-	m.changes = append(m.changes, "finish "+id+" "+status)
+func (m *memStore) FinishDelivery(_ context.Context, id string, status herald.DeliveryStatus) error {
+	m.changes = append(m.changes, "finish "+id+" "+string(status))
 	m.deliveries[id].Status = status
 	return nil
 }
 
-func (m *memStore) WebhookStats(_ context.Context, id string, since time.Time) (*postgres.WebhookStats, error) {
-	st := &postgres.WebhookStats{}
+func (m *memStore) WebhookStats(_ context.Context, id string, since time.Time) (*herald.WebhookStats, error) {
+	st := &herald.WebhookStats{}
 	st.Deliveries.Total, st.Deliveries.Succeeded, st.Deliveries.Failed = 4, 2, 1
 	return st, nil
 }
@@ -131,7 +130,7 @@ func (w *memWorkflows) CancelDelivery(_ context.Context, d *herald.Delivery) err
 	return nil
 }
 
-func (w *memWorkflows) StartReplay(_ context.Context, r *postgres.Replay, _ *herald.Webhook) (string, error) {
+func (w *memWorkflows) StartReplay(_ context.Context, r *herald.Replay, _ *herald.Webhook) (string, error) {
 	w.started = append(w.started, "replay "+r.WebhookID)
 	return "replay/" + r.ID, nil
 }
@@ -140,8 +139,8 @@ func (w *memWorkflows) Replay(_ context.Context, id string) (ReplayRun, error) {
 	return ReplayRun{WorkflowID: "replay/" + id, State: w.state, Progress: ReplayProgress{Found: 3}}, nil
 }
 
-func (w *memWorkflows) StartCancelDeliveries(_ context.Context, webhookID, status string, _ time.Time) (string, error) {
-	w.started = append(w.started, "cancel-deliveries "+webhookID+" "+status)
+func (w *memWorkflows) StartCancelDeliveries(_ context.Context, webhookID string, status herald.DeliveryStatus, _ time.Time) (string, error) {
+	w.started = append(w.started, "cancel-deliveries "+webhookID+" "+string(status))
 	return "cancel/" + webhookID, nil
 }
 
@@ -160,4 +159,4 @@ var (
 	owner  = user("usr_owner")
 )
 
-func as(p postgres.Principal) context.Context { return WithPrincipal(context.Background(), p) }
+func as(p herald.Principal) context.Context { return WithPrincipal(context.Background(), p) }

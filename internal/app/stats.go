@@ -8,13 +8,12 @@ import (
 	"time"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 // StatsStore is what a webhook's statistics read.
 type StatsStore interface {
 	WebhookGetter
-	WebhookStats(ctx context.Context, webhookID string, since time.Time) (*postgres.WebhookStats, error)
+	WebhookStats(ctx context.Context, webhookID string, since time.Time) (*herald.WebhookStats, error)
 }
 
 // Stats serves a webhook's delivery counts and rates, to a caller who may read the webhook.
@@ -49,12 +48,12 @@ type WebhookStats struct {
 	} `json:"attempts"`
 	// SuccessRate and FailureRate are over the window's finished deliveries (succeeded or
 	// failed; cancelled ones are neither); null when there are none.
-	SuccessRate         *float64   `json:"success_rate"`
-	FailureRate         *float64   `json:"failure_rate"`
-	LastSuccessAt       *time.Time `json:"last_success_at"`
-	LastFailureAt       *time.Time `json:"last_failure_at"`
-	ConsecutiveFailures int        `json:"consecutive_failures"`
-	Status              string     `json:"status"`
+	SuccessRate         *float64             `json:"success_rate"`
+	FailureRate         *float64             `json:"failure_rate"`
+	LastSuccessAt       *time.Time           `json:"last_success_at"`
+	LastFailureAt       *time.Time           `json:"last_failure_at"`
+	ConsecutiveFailures int                  `json:"consecutive_failures"`
+	Status              herald.WebhookStatus `json:"status"`
 }
 
 // Webhook is the webhook's statistics over the window the input names (ParseStatsWindow).

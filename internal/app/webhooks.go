@@ -8,17 +8,16 @@ import (
 
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/internal/netguard"
-	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/signing"
 )
 
 // WebhookStore is what the webhooks service reads and changes.
 type WebhookStore interface {
 	WebhookGetter
-	ListWebhooks(ctx context.Context, owner postgres.Owner, after string, limit int) ([]*herald.Webhook, error)
+	ListWebhooks(ctx context.Context, owner herald.Owner, after string, limit int) ([]*herald.Webhook, error)
 	// DeleteWebhook soft-deletes the webhook and cancels its pending deliveries, which it returns.
-	DeleteWebhook(ctx context.Context, id string) ([]postgres.CancelledDelivery, error)
-	SetWebhookStatus(ctx context.Context, id, status string) (now, before *herald.Webhook, err error)
+	DeleteWebhook(ctx context.Context, id string) ([]herald.CancelledDelivery, error)
+	SetWebhookStatus(ctx context.Context, id string, status herald.WebhookStatus) (now, before *herald.Webhook, err error)
 	HeldDeliveries(ctx context.Context, webhookID string) (n int, oldest *time.Time, err error)
 	RotateSecret(ctx context.Context, id, secret string, grace time.Duration) (*herald.Webhook, error)
 	ReplayStore
@@ -32,7 +31,7 @@ type URLPolicy interface {
 // WebhookWorkflows is what the webhooks service starts in Temporal.
 type WebhookWorkflows interface {
 	ReplayStarter
-	StartCancelDeliveries(ctx context.Context, webhookID, status string, at time.Time) (workflowID string, err error)
+	StartCancelDeliveries(ctx context.Context, webhookID string, status herald.DeliveryStatus, at time.Time) (workflowID string, err error)
 }
 
 // Webhooks serves the webhook lifecycle: list, read, delete, activate (with the recovery of
@@ -58,7 +57,7 @@ func (s *Webhooks) now() time.Time {
 // where a webhook of another owner is not found.
 type WebhookRef struct {
 	ID    string
-	Owner *postgres.Owner // nil for by id alone
+	Owner *herald.Owner // nil for by id alone
 }
 
 // open is the webhook ref names, for a caller who may do acc to it. Under an owner's path the
@@ -87,7 +86,7 @@ type WebhookPage struct {
 }
 
 // List is one page of an owner's webhooks, oldest first.
-func (s *Webhooks) List(ctx context.Context, owner postgres.Owner, in Input[WebhookPage]) (Page[*herald.Webhook], error) {
+func (s *Webhooks) List(ctx context.Context, owner herald.Owner, in Input[WebhookPage]) (Page[*herald.Webhook], error) {
 	if err := s.Auth.Owner(ctx, owner, Read); err != nil {
 		return Page[*herald.Webhook]{}, err
 	}
@@ -142,7 +141,7 @@ type Activation struct {
 }
 
 // recoveryStatuses are the deliveries an activation's recovery sends again.
-var recoveryStatuses = []string{herald.DeliveryHeld, herald.DeliveryFailed}
+var recoveryStatuses = []herald.DeliveryStatus{herald.DeliveryHeld, herald.DeliveryFailed}
 
 // Recovery is what an activation tells about the disable it ends and how to recover from it.
 type Recovery struct {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/internal/postgres"
 )
 
 var clock = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -22,7 +21,7 @@ func newWebhooks() (*Webhooks, *memStore, *memWorkflows) {
 func TestWebhooksOpen(t *testing.T) {
 	tests := []struct {
 		name   string
-		caller postgres.Principal
+		caller herald.Principal
 		ref    WebhookRef
 		want   string
 	}{
@@ -64,7 +63,7 @@ func TestWebhooksListNeedsAnExistingOwnerTheCallerMaySee(t *testing.T) {
 	if _, err := s.List(as(alice), orgA, badPage(t)); code(err) != herald.ENotFound {
 		t.Fatalf("outsider: %v, want not_found", err)
 	}
-	if _, err := s.List(as(admin), postgres.Owner{UserID: "usr_gone"}, badPage(t)); code(err) != herald.ENotFound {
+	if _, err := s.List(as(admin), herald.Owner{UserID: "usr_gone"}, badPage(t)); code(err) != herald.ENotFound {
 		t.Fatalf("unknown owner: %v, want not_found", err)
 	}
 }
@@ -122,7 +121,7 @@ func TestWebhooksActivate(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := out.Recovery.Replay
-		if r == nil || !r.Since.Equal(oldest) || !slices.Equal(r.Status, []string{herald.DeliveryHeld, herald.DeliveryFailed}) {
+		if r == nil || !r.Since.Equal(oldest) || !slices.Equal(r.Status, []herald.DeliveryStatus{herald.DeliveryHeld, herald.DeliveryFailed}) {
 			t.Fatalf("replay = %+v", r)
 		}
 		if !slices.Equal(wf.started, []string{"replay wh_org"}) {
@@ -131,7 +130,7 @@ func TestWebhooksActivate(t *testing.T) {
 	})
 	tests := []struct {
 		name   string
-		caller postgres.Principal
+		caller herald.Principal
 		modify func(*herald.Webhook)
 		in     Activation
 		want   string

@@ -499,7 +499,7 @@ func prepare(ctx context.Context, st *postgres.Store, user, adminKey string, fan
 	if err := st.UpsertEventType(ctx, herald.EventType{Name: benchEventType, Description: "herald bench", Group: "Bench"}); err != nil {
 		return nil, err
 	}
-	if err := st.UpsertUser(ctx, postgres.User{ID: user, Email: user + "@bench.invalid", Name: "bench"}); err != nil {
+	if err := st.UpsertUser(ctx, herald.User{ID: user, Email: user + "@bench.invalid", Name: "bench"}); err != nil {
 		return nil, err
 	}
 	if _, err := st.CreateAPIKey(ctx, "bench", adminKey); err != nil {

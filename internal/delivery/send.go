@@ -32,10 +32,10 @@ type Request struct {
 	// SensitiveHeaders names the ones whose values the recorded headers redact.
 	Headers          []byte
 	SensitiveHeaders []string
-	Signing          []byte   // JSON of the webhook's herald.Signing; empty for the default scheme
-	Secrets          []string // the secrets that sign now, newest first
-	TimeoutSeconds   int      // the webhook's HTTP timeout; DefaultTimeout when 0
-	Trigger          string   // herald.TriggerAuto, TriggerManual or TriggerTest
+	Signing          []byte         // JSON of the webhook's herald.Signing; empty for the default scheme
+	Secrets          []string       // the secrets that sign now, newest first
+	TimeoutSeconds   int            // the webhook's HTTP timeout; DefaultTimeout when 0
+	Trigger          herald.Trigger // herald.TriggerAuto, TriggerManual or TriggerTest
 }
 
 // Outcome is the result of one attempt.
@@ -76,7 +76,7 @@ func (s *Sender) SendAfter(ctx context.Context, r Request, before func(headers [
 	out = Outcome{Attempt: herald.Attempt{Trigger: r.Trigger, StartedAt: started}}
 	defer func() {
 		if out.NotSent == nil {
-			metrics.Attempt(r.Trigger, out.OK, time.Since(started))
+			metrics.Attempt(string(r.Trigger), out.OK, time.Since(started))
 		}
 	}()
 	fail := func(kind string, err error) Outcome {

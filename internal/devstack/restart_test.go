@@ -16,7 +16,6 @@ import (
 	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/internal/devstack"
 	"github.com/herald-webhooks/herald/internal/devstack/devstacktest"
-	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/signing"
 	"github.com/herald-webhooks/herald/starter"
 	"github.com/herald-webhooks/herald/worker"
@@ -61,7 +60,7 @@ func TestAStackRestartKeepsDataAndInFlightDeliveries(t *testing.T) {
 	if err := st.Store.UpsertEventType(ctx, herald.EventType{Name: "summary.completed"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Store.UpsertUser(ctx, postgres.User{ID: "u_1"}); err != nil {
+	if err := st.Store.UpsertUser(ctx, herald.User{ID: "u_1"}); err != nil {
 		t.Fatal(err)
 	}
 	secret := signing.NewSecret("whsec_")

@@ -148,3 +148,11 @@ func TestFlatNeedsObjectData(t *testing.T) {
 		t.Errorf("empty data: %s", got)
 	}
 }
+
+// TestShapesAreTheDomainsFormats: a webhook's format is checked against herald.Formats, and a
+// format it accepts must have a shape to build.
+func TestShapesAreTheDomainsFormats(t *testing.T) {
+	if got := ShapeNames(); !slices.Equal(got, herald.Formats) {
+		t.Fatalf("shapes %v, formats %v", got, herald.Formats)
+	}
+}

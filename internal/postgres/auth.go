@@ -10,12 +10,6 @@ import (
 	"github.com/herald-webhooks/herald"
 )
 
-// Principal is who a bearer secret belongs to: the backend (an admin key) or one user (a token).
-type Principal struct {
-	Admin  bool   `db:"admin"`
-	UserID string `db:"user_id"`
-}
-
 // principalSQL finds the holder of a secret among the unrevoked admin keys and the unrevoked,
 // unexpired tokens of users still in the directory, in one query.
 const principalSQL = `
@@ -26,20 +20,20 @@ WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND u.
 LIMIT 1`
 
 // PrincipalOf returns who holds secret; ok is false when no valid key or token matches it.
-func (s *Store) PrincipalOf(ctx context.Context, secret string) (p Principal, ok bool, err error) {
+func (s *Store) PrincipalOf(ctx context.Context, secret string) (p herald.Principal, ok bool, err error) {
 	err = s.db.GetContext(ctx, &p, principalSQL, HashKey(secret))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Principal{}, false, nil
+		return herald.Principal{}, false, nil
 	}
 	if err != nil {
-		return Principal{}, false, fmt.Errorf("authenticate: %w", err)
+		return herald.Principal{}, false, fmt.Errorf("authenticate: %w", err)
 	}
 	return p, true, nil
 }
 
 // MemberRole is the user's role in the organization, "" when the user is not a member.
-func (s *Store) MemberRole(ctx context.Context, organizationID, userID string) (string, error) {
-	var role string
+func (s *Store) MemberRole(ctx context.Context, organizationID, userID string) (herald.Role, error) {
+	var role herald.Role
 	err := s.db.GetContext(ctx, &role, `SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2`,
 		organizationID, userID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -52,15 +46,15 @@ func (s *Store) MemberRole(ctx context.Context, organizationID, userID string) (
 }
 
 // WebhookOwner is the owner of a webhook, deleted or not (a deleted webhook's logs stay readable).
-func (s *Store) WebhookOwner(ctx context.Context, webhookID string) (Owner, error) {
+func (s *Store) WebhookOwner(ctx context.Context, webhookID string) (herald.Owner, error) {
 	var row struct {
 		UserID         *string `db:"user_id"`
 		OrganizationID *string `db:"organization_id"`
 	}
 	if err := s.db.GetContext(ctx, &row, `SELECT user_id, organization_id FROM webhooks WHERE id = $1`, webhookID); err != nil {
-		return Owner{}, notFound(err, "webhook")
+		return herald.Owner{}, notFound(err, "webhook")
 	}
-	var o Owner
+	var o herald.Owner
 	if row.UserID != nil {
 		o.UserID = *row.UserID
 	}
@@ -70,17 +64,9 @@ func (s *Store) WebhookOwner(ctx context.Context, webhookID string) (Owner, erro
 	return o, nil
 }
 
-// APIKey is an admin key as listed: never the key, which only exists as its hash.
-type APIKey struct {
-	ID        string     `db:"id" json:"id"`
-	Name      string     `db:"name" json:"name"`
-	CreatedAt time.Time  `db:"created_at" json:"created_at"`
-	RevokedAt *time.Time `db:"revoked_at" json:"revoked_at"`
-}
-
 // APIKeys lists the admin keys, oldest first.
-func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
-	keys := []APIKey{}
+func (s *Store) APIKeys(ctx context.Context) ([]herald.APIKey, error) {
+	keys := []herald.APIKey{}
 	if err := s.db.SelectContext(ctx, &keys, `SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY created_at, id`); err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}
@@ -89,23 +75,14 @@ func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
 
 // RevokeAPIKey revokes an admin key; it is refused from then on. Revoking it again keeps the
 // first revocation time. An unknown id is a not_found error.
-func (s *Store) RevokeAPIKey(ctx context.Context, id string) (APIKey, error) {
-	var k APIKey
+func (s *Store) RevokeAPIKey(ctx context.Context, id string) (herald.APIKey, error) {
+	var k herald.APIKey
 	err := s.db.GetContext(ctx, &k, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1
 		RETURNING id, name, created_at, revoked_at`, id)
 	if err != nil {
-		return APIKey{}, notFound(err, "api key")
+		return herald.APIKey{}, notFound(err, "api key")
 	}
 	return k, nil
-}
-
-// UserToken is a user token as stored and listed: never the token, which only exists as its hash.
-type UserToken struct {
-	ID        string     `db:"id" json:"id"`
-	UserID    string     `db:"user_id" json:"user_id"`
-	CreatedAt time.Time  `db:"created_at" json:"created_at"`
-	ExpiresAt time.Time  `db:"expires_at" json:"expires_at"`
-	RevokedAt *time.Time `db:"revoked_at" json:"revoked_at"`
 }
 
 const userTokenColumns = `id, user_id, created_at, expires_at, revoked_at`
@@ -116,8 +93,8 @@ SELECT $1, id, $3, $4 FROM users WHERE id = $2 AND deleted_at IS NULL
 RETURNING ` + userTokenColumns
 
 // CreateUserToken stores the hash of a token for a user of the directory, valid until expiresAt.
-func (s *Store) CreateUserToken(ctx context.Context, userID, token string, expiresAt time.Time) (*UserToken, error) {
-	var t UserToken
+func (s *Store) CreateUserToken(ctx context.Context, userID, token string, expiresAt time.Time) (*herald.UserToken, error) {
+	var t herald.UserToken
 	err := s.db.GetContext(ctx, &t, insertUserTokenSQL, herald.NewID("tok_"), userID, HashKey(token), expiresAt)
 	if err != nil {
 		return nil, notFound(err, "user")
@@ -126,8 +103,8 @@ func (s *Store) CreateUserToken(ctx context.Context, userID, token string, expir
 }
 
 // UserTokens lists a user's tokens, oldest first, revoked and expired ones included.
-func (s *Store) UserTokens(ctx context.Context, userID string) ([]UserToken, error) {
-	ts := []UserToken{}
+func (s *Store) UserTokens(ctx context.Context, userID string) ([]herald.UserToken, error) {
+	ts := []herald.UserToken{}
 	if err := s.db.SelectContext(ctx, &ts, `SELECT `+userTokenColumns+` FROM user_tokens WHERE user_id = $1
 		ORDER BY created_at, id`, userID); err != nil {
 		return nil, fmt.Errorf("list user tokens: %w", err)
@@ -147,8 +124,8 @@ func (s *Store) RevokeUserTokens(ctx context.Context, userID string) (int, error
 
 // RevokeUserToken revokes one of the user's tokens (again: no change). A token that is not the
 // user's is a not_found error.
-func (s *Store) RevokeUserToken(ctx context.Context, userID, tokenID string) (*UserToken, error) {
-	var t UserToken
+func (s *Store) RevokeUserToken(ctx context.Context, userID, tokenID string) (*herald.UserToken, error) {
+	var t herald.UserToken
 	err := s.db.GetContext(ctx, &t, `UPDATE user_tokens SET revoked_at = COALESCE(revoked_at, now())
 		WHERE id = $1 AND user_id = $2 RETURNING `+userTokenColumns, tokenID, userID)
 	if err != nil {

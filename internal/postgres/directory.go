@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -16,16 +15,9 @@ const upsertUserSQL = `
 INSERT INTO users (id, email, name) VALUES ($1, $2, $3)
 ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name, deleted_at = NULL, updated_at = now()`
 
-// User is a backend user as synced into Herald's directory.
-type User struct {
-	ID    string `db:"id" json:"id"`
-	Email string `db:"email" json:"email"`
-	Name  string `db:"name" json:"name"`
-}
-
 // UpsertUser creates or replaces a user; a deleted user comes back without its former
 // memberships, tokens and webhooks.
-func (s *Store) UpsertUser(ctx context.Context, u User) error {
+func (s *Store) UpsertUser(ctx context.Context, u herald.User) error {
 	if _, err := s.db.ExecContext(ctx, upsertUserSQL, u.ID, u.Email, u.Name); err != nil {
 		return fmt.Errorf("upsert user: %w", err)
 	}
@@ -39,15 +31,15 @@ WHERE id = $1 AND deleted_at IS NULL`
 // DeleteUser removes a user from the directory: its memberships go, its tokens are revoked,
 // its personal webhooks are deleted (their pending deliveries cancelled, their logs kept) and
 // its email and name are cleared. An unknown or already deleted user is a not_found error.
-func (s *Store) DeleteUser(ctx context.Context, id string) ([]StoppedWebhook, error) {
-	return s.deleteOwner(ctx, "user", deleteUserSQL, Owner{UserID: id},
+func (s *Store) DeleteUser(ctx context.Context, id string) ([]herald.StoppedWebhook, error) {
+	return s.deleteOwner(ctx, "user", deleteUserSQL, herald.Owner{UserID: id},
 		`DELETE FROM memberships WHERE user_id = $1`,
 		`UPDATE user_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`)
 }
 
 // deleteOwner marks a user or organization deleted with deleteSQL, runs the cleanup
 // statements on its id and retires its webhooks, in one transaction.
-func (s *Store) deleteOwner(ctx context.Context, what, deleteSQL string, owner Owner, cleanup ...string) ([]StoppedWebhook, error) {
+func (s *Store) deleteOwner(ctx context.Context, what, deleteSQL string, owner herald.Owner, cleanup ...string) ([]herald.StoppedWebhook, error) {
 	id := owner.UserID + owner.OrganizationID
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -66,7 +58,7 @@ func (s *Store) deleteOwner(ctx context.Context, what, deleteSQL string, owner O
 			return nil, fmt.Errorf("delete %s: %w", what, err)
 		}
 	}
-	stopped := []StoppedWebhook{}
+	stopped := []herald.StoppedWebhook{}
 	if err := sqlx.SelectContext(ctx, tx, &stopped, retireWebhooksSQL, owner.UserID, owner.OrganizationID); err != nil {
 		return nil, fmt.Errorf("delete %s's webhooks: %w", what, err)
 	}
@@ -88,26 +80,13 @@ WITH gone AS (
 )
 SELECT DISTINCT gone.id AS webhook_id, gone.updated_at FROM gone JOIN stopped ON stopped.webhook_id = gone.id`
 
-// StoppedWebhook is a deleted webhook whose pending deliveries the deletion cancelled, at
-// UpdatedAt (the deliveries' updated_at): what a cancel-deliveries workflow needs.
-type StoppedWebhook struct {
-	WebhookID string    `db:"webhook_id"`
-	UpdatedAt time.Time `db:"updated_at"`
-}
-
 const upsertOrganizationSQL = `
 INSERT INTO organizations (id, name) VALUES ($1, $2)
 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, deleted_at = NULL, updated_at = now()`
 
-// Organization is a backend organization as synced into Herald's directory.
-type Organization struct {
-	ID   string `db:"id" json:"id"`
-	Name string `db:"name" json:"name"`
-}
-
 // UpsertOrganization creates or replaces an organization; a deleted organization comes back
 // without its former members and webhooks.
-func (s *Store) UpsertOrganization(ctx context.Context, o Organization) error {
+func (s *Store) UpsertOrganization(ctx context.Context, o herald.Organization) error {
 	if _, err := s.db.ExecContext(ctx, upsertOrganizationSQL, o.ID, o.Name); err != nil {
 		return fmt.Errorf("upsert organization: %w", err)
 	}
@@ -121,8 +100,8 @@ WHERE id = $1 AND deleted_at IS NULL`
 // DeleteOrganization removes an organization from the directory: its memberships go and its
 // webhooks are deleted (their pending deliveries cancelled, their logs kept). An unknown or
 // already deleted organization is a not_found error.
-func (s *Store) DeleteOrganization(ctx context.Context, id string) ([]StoppedWebhook, error) {
-	return s.deleteOwner(ctx, "organization", deleteOrganizationSQL, Owner{OrganizationID: id},
+func (s *Store) DeleteOrganization(ctx context.Context, id string) ([]herald.StoppedWebhook, error) {
+	return s.deleteOwner(ctx, "organization", deleteOrganizationSQL, herald.Owner{OrganizationID: id},
 		`DELETE FROM memberships WHERE organization_id = $1`)
 }
 
@@ -132,15 +111,8 @@ SELECT o.id, u.id, $3 FROM organizations o, users u
 WHERE o.id = $1 AND o.deleted_at IS NULL AND u.id = $2 AND u.deleted_at IS NULL
 ON CONFLICT (organization_id, user_id) DO UPDATE SET role = EXCLUDED.role, updated_at = now()`
 
-// Membership is a user's role in an organization.
-type Membership struct {
-	OrganizationID string `db:"organization_id" json:"organization_id"`
-	UserID         string `db:"user_id" json:"user_id"`
-	Role           string `db:"role" json:"role"`
-}
-
 // UpsertMembership sets a user's role in an organization; both must exist.
-func (s *Store) UpsertMembership(ctx context.Context, m Membership) error {
+func (s *Store) UpsertMembership(ctx context.Context, m herald.Membership) error {
 	res, err := s.db.ExecContext(ctx, upsertMembershipSQL, m.OrganizationID, m.UserID, m.Role)
 	if err != nil {
 		if isForeignKeyViolation(err) { // deleted by a concurrent request

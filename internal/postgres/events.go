@@ -97,22 +97,12 @@ func (s *Store) MatchingWebhooksPage(ctx context.Context, ev *herald.Event, afte
 }
 
 // User reads one directory user.
-func (s *Store) User(ctx context.Context, id string) (*User, error) {
-	var u User
+func (s *Store) User(ctx context.Context, id string) (*herald.User, error) {
+	var u herald.User
 	if err := s.db.GetContext(ctx, &u, `SELECT id, email, name FROM users WHERE id = $1`, id); err != nil {
 		return nil, notFound(err, "user")
 	}
 	return &u, nil
-}
-
-// NewDelivery is a delivery about to be created, with the exact body its attempts will send.
-type NewDelivery struct {
-	ID        string
-	EventID   string
-	WebhookID string
-	Body      []byte
-	Test      bool // a test send's delivery: kept out of replays and stats
-	Held      bool // for a disabled webhook: created held, not pending (nothing sends it until a replay)
 }
 
 const insertDeliverySQL = `
@@ -122,7 +112,7 @@ ON CONFLICT (event_id, webhook_id) DO NOTHING`
 
 // CreateDeliveries inserts the deliveries that do not exist yet (one per event and webhook)
 // and returns every delivery of the event, so a re-run of the fan-out finds the first ones.
-func (s *Store) CreateDeliveries(ctx context.Context, eventID string, ds []NewDelivery) ([]herald.Delivery, error) {
+func (s *Store) CreateDeliveries(ctx context.Context, eventID string, ds []herald.NewDelivery) ([]herald.Delivery, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("create deliveries: %w", err)
@@ -158,29 +148,6 @@ func (s *Store) EventDeliveries(ctx context.Context, eventID string) ([]herald.D
 	return eventDeliveries(ctx, s.db, eventID)
 }
 
-// Target is what one attempt needs: where to send, what, and how to sign it.
-type Target struct {
-	DeliveryID     string    `db:"delivery_id"`
-	DeliveryStatus string    `db:"delivery_status"`
-	EventID        string    `db:"event_id"`
-	EventType      string    `db:"event_type"`
-	EventTimestamp time.Time `db:"event_timestamp"`
-	Body           []byte    `db:"body"`
-	WebhookID      string    `db:"webhook_id"`
-	WebhookStatus  string    `db:"webhook_status"`
-	WebhookDeleted bool      `db:"webhook_deleted"`
-	URL            string    `db:"url"`
-	Headers        []byte    `db:"headers"` // JSON object of the custom headers, sensitive ones opened
-	SealedHeaders  []byte    `db:"sealed_headers"`
-	// SensitiveHeaders are the header names the user marked sensitive: redacted in the log
-	// like the credential names.
-	SensitiveHeaders pq.StringArray `db:"sensitive_headers"`
-	EventHeader      string         `db:"event_header"`
-	TimeoutSeconds   int            `db:"timeout_seconds"`
-	Secrets          []string       `db:"-"`       // the secrets that sign now, opened, newest first
-	Signing          []byte         `db:"signing"` // JSON of the webhook's herald.Signing
-}
-
 const targetSQL = `
 SELECT d.id AS delivery_id, d.status AS delivery_status, e.id AS event_id, e.type AS event_type,
        e.timestamp AS event_timestamp, d.body, w.id AS webhook_id, w.status AS webhook_status,
@@ -191,44 +158,48 @@ WHERE d.id = $1`
 
 // DeliveryTarget loads what an attempt of the delivery needs, secrets included (during a
 // rotation's grace period, the new and the old ones).
-func (s *Store) DeliveryTarget(ctx context.Context, deliveryID string) (*Target, error) {
-	var t Target
-	if err := s.db.GetContext(ctx, &t, targetSQL, deliveryID); err != nil {
+func (s *Store) DeliveryTarget(ctx context.Context, deliveryID string) (*herald.Target, error) {
+	var r targetRow
+	if err := s.db.GetContext(ctx, &r, targetSQL, deliveryID); err != nil {
 		return nil, notFound(err, "delivery")
 	}
-	secrets, err := s.webhookSecrets(ctx, t.WebhookID)
+	secrets, err := s.webhookSecrets(ctx, r.WebhookID)
 	if err != nil {
 		return nil, err
 	}
-	t.Secrets = secrets
-	headers, err := s.openHeaders(t.WebhookID, t.Headers, t.SealedHeaders)
+	headers, err := s.openHeaders(r.WebhookID, r.Headers, r.SealedHeaders)
 	if err != nil {
 		return nil, err
 	}
+	t := &herald.Target{DeliveryID: r.DeliveryID, DeliveryStatus: r.DeliveryStatus, EventID: r.EventID,
+		EventType: r.EventType, EventTimestamp: r.EventTimestamp, Body: r.Body, WebhookID: r.WebhookID,
+		WebhookStatus: r.WebhookStatus, WebhookDeleted: r.WebhookDeleted, URL: r.URL,
+		SensitiveHeaders: r.SensitiveHeaders, EventHeader: r.EventHeader, TimeoutSeconds: r.TimeoutSeconds,
+		Secrets: secrets, Signing: r.Signing}
 	if t.Headers, err = json.Marshal(headers); err != nil {
 		return nil, err
 	}
-	t.SealedHeaders = nil
-	return &t, nil
+	return t, nil
 }
 
-// Error kinds of attempts whose outcome is not (yet) known.
-const (
-	// AttemptInFlight is an attempt whose request may be on its way: BeginAttempt logged it
-	// just before sending and RecordAttempt has not completed it yet.
-	AttemptInFlight = "in_flight"
-	// AttemptInterrupted is an attempt that was in flight when its worker stopped (a crash, a
-	// cancelled activity): a later attempt began or the delivery finished without its outcome.
-	// The endpoint may or may not have received it.
-	AttemptInterrupted = "interrupted"
-)
-
-// AttemptRecord is one finished attempt to record.
-type AttemptRecord struct {
-	herald.Attempt
-	RequestHeaders []byte     // JSON object of the request headers, signatures redacted
-	Succeeded      bool       // a 2xx answer: the delivery succeeded
-	NextAttemptAt  *time.Time // when the next automatic attempt is due, if any
+// targetRow is a Target as targetSQL reads it, before its secrets and sealed headers are opened.
+type targetRow struct {
+	DeliveryID       string                `db:"delivery_id"`
+	DeliveryStatus   herald.DeliveryStatus `db:"delivery_status"`
+	EventID          string                `db:"event_id"`
+	EventType        string                `db:"event_type"`
+	EventTimestamp   time.Time             `db:"event_timestamp"`
+	Body             []byte                `db:"body"`
+	WebhookID        string                `db:"webhook_id"`
+	WebhookStatus    herald.WebhookStatus  `db:"webhook_status"`
+	WebhookDeleted   bool                  `db:"webhook_deleted"`
+	URL              string                `db:"url"`
+	Headers          []byte                `db:"headers"`
+	SealedHeaders    []byte                `db:"sealed_headers"`
+	SensitiveHeaders pq.StringArray        `db:"sensitive_headers"`
+	EventHeader      string                `db:"event_header"`
+	TimeoutSeconds   int                   `db:"timeout_seconds"`
+	Signing          []byte                `db:"signing"`
 }
 
 // interruptSQL marks a delivery's in-flight attempts interrupted (a CTE of the statements that
@@ -253,7 +224,7 @@ SELECT attempts FROM d`
 // the number in the AttemptRecord that completes it. So the log holds every request Herald may
 // have made, even when the worker stops before the answer: a later attempt or the delivery's
 // end shows such an attempt as interrupted.
-func (s *Store) BeginAttempt(ctx context.Context, deliveryID, trigger string, startedAt time.Time, requestHeaders []byte) (int, error) {
+func (s *Store) BeginAttempt(ctx context.Context, deliveryID string, trigger herald.Trigger, startedAt time.Time, requestHeaders []byte) (int, error) {
 	if len(requestHeaders) == 0 {
 		requestHeaders = []byte("{}")
 	}
@@ -318,7 +289,7 @@ SELECT attempts FROM d`
 // delivery and the webhook's failure counter, all at once. It returns the number.
 // An attempt with a Number is one BeginAttempt logged: it is completed under that number.
 // Test attempts (trigger test) leave the failure counter alone.
-func (s *Store) RecordAttempt(ctx context.Context, deliveryID string, a AttemptRecord) (int, error) {
+func (s *Store) RecordAttempt(ctx context.Context, deliveryID string, a herald.AttemptRecord) (int, error) {
 	headers := a.RequestHeaders
 	if len(headers) == 0 {
 		headers = []byte("{}")
@@ -341,7 +312,7 @@ func (s *Store) RecordAttempt(ctx context.Context, deliveryID string, a AttemptR
 
 // FinishDelivery sets the final status of a delivery that is still pending; an attempt still
 // in flight then will never complete, and shows as interrupted.
-func (s *Store) FinishDelivery(ctx context.Context, deliveryID, status string) error {
+func (s *Store) FinishDelivery(ctx context.Context, deliveryID string, status herald.DeliveryStatus) error {
 	_, err := s.db.ExecContext(ctx, `WITH interrupted AS (`+interruptSQL+`)
 		UPDATE deliveries SET status = $2, next_attempt_at = NULL, updated_at = now()
 		WHERE id = $1 AND status = 'pending'`, deliveryID, status)
@@ -375,23 +346,9 @@ func (s *Store) Delivery(ctx context.Context, id string) (*herald.Delivery, erro
 	return &d, nil
 }
 
-// DeliveryFilter narrows a delivery log: one webhook's (WebhookID) or, when WebhookID is
-// empty, every webhook of Owner, deleted ones included, since their logs stay readable. Zero
-// fields do not filter.
-type DeliveryFilter struct {
-	WebhookID string
-	Owner     Owner
-	Statuses  []string // any of these
-	EventType string
-	Since     time.Time // created at or after
-	Until     time.Time // created before
-	Before    string    // cursor: a delivery id of this log; only older deliveries are returned
-	Limit     int
-}
-
 // scope is the SQL condition on d.webhook_id that selects the filter's log, with its argument
 // as $1. Only these fixed fragments reach the query text.
-func (f DeliveryFilter) scope() (string, string) {
+func scope(f herald.DeliveryFilter) (string, string) {
 	switch {
 	case f.WebhookID != "":
 		return `d.webhook_id = $1`, f.WebhookID
@@ -410,8 +367,8 @@ ORDER BY d.created_at DESC, d.id DESC LIMIT $8`
 // WebhookDeliveries lists a webhook's deliveries, or an owner's across its webhooks, newest
 // first. A cursor that is not one of that log's deliveries is a validation error on the field
 // "cursor".
-func (s *Store) WebhookDeliveries(ctx context.Context, f DeliveryFilter) ([]herald.Delivery, error) {
-	where, arg := f.scope()
+func (s *Store) WebhookDeliveries(ctx context.Context, f herald.DeliveryFilter) ([]herald.Delivery, error) {
+	where, arg := scope(f)
 	var before *time.Time
 	if f.Before != "" {
 		var t time.Time
@@ -426,13 +383,9 @@ func (s *Store) WebhookDeliveries(ctx context.Context, f DeliveryFilter) ([]hera
 		}
 		before = &t
 	}
-	statuses := f.Statuses
-	if statuses == nil {
-		statuses = []string{}
-	}
 	out := []herald.Delivery{}
 	q := `SELECT ` + deliveryColumns + ` FROM deliveries d JOIN events e ON e.id = d.event_id WHERE ` + where + deliveriesFilterSQL
-	err := s.db.SelectContext(ctx, &out, q, arg, pq.Array(statuses), f.EventType,
+	err := s.db.SelectContext(ctx, &out, q, arg, statusArray(f.Statuses), f.EventType,
 		optionalTime(f.Since), optionalTime(f.Until), before, f.Before, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)

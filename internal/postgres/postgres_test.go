@@ -110,22 +110,22 @@ func TestMatchingWebhooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, u := range []string{"u_1", "u_2"} {
-		if err := st.UpsertUser(ctx, postgres.User{ID: u}); err != nil {
+		if err := st.UpsertUser(ctx, herald.User{ID: u}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, o := range []string{"org_a", "org_b", "org_c"} {
-		if err := st.UpsertOrganization(ctx, postgres.Organization{ID: o}); err != nil {
+		if err := st.UpsertOrganization(ctx, herald.Organization{ID: o}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, m := range []postgres.Membership{{OrganizationID: "org_a", UserID: "u_1", Role: "member"},
+	for _, m := range []herald.Membership{{OrganizationID: "org_a", UserID: "u_1", Role: "member"},
 		{OrganizationID: "org_b", UserID: "u_1", Role: "owner"}} {
 		if err := st.UpsertMembership(ctx, m); err != nil {
 			t.Fatal(err)
 		}
 	}
-	hook := func(name string, user, org string, status string, events ...string) {
+	hook := func(name string, user, org string, status herald.WebhookStatus, events ...string) {
 		t.Helper()
 		w := &herald.Webhook{ID: name, UserID: user, OrganizationID: org, URL: "https://example.com/" + name,
 			Events: events, Status: status, Headers: map[string]string{}, TimeoutSeconds: 30,

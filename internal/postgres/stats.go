@@ -3,33 +3,9 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/herald-webhooks/herald"
 	"time"
 )
-
-// WebhookStats are the counts of a webhook's delivery log over a window.
-type WebhookStats struct {
-	Deliveries    DeliveryCounts
-	Attempts      AttemptCounts
-	LastSuccessAt *time.Time // the latest 2xx attempt, at any time
-	LastFailureAt *time.Time // the latest failed attempt, at any time
-}
-
-// DeliveryCounts counts the deliveries created within the window, by status.
-type DeliveryCounts struct {
-	Total     int `db:"deliveries_total"`
-	Succeeded int `db:"deliveries_succeeded"`
-	Failed    int `db:"deliveries_failed"`
-	Pending   int `db:"deliveries_pending"`
-	Cancelled int `db:"deliveries_cancelled"`
-}
-
-// AttemptCounts counts the attempts (automatic, manual and test) started within the window;
-// an attempt succeeded when it got a 2xx answer.
-type AttemptCounts struct {
-	Total     int `db:"attempts_total"`
-	Succeeded int `db:"attempts_succeeded"`
-	Failed    int `db:"attempts_failed"`
-}
 
 // webhookStatsSQL is one statement over three aggregates; test sends are left out. Attempts are found through the
 // deliveries updated since the window's start: recording an attempt updates its delivery, so no
@@ -54,16 +30,16 @@ SELECT dc.*, ac.*, last.* FROM
 
 // WebhookStats counts the webhook's deliveries created and attempts started since the given
 // time, and finds its latest successful and failed attempts.
-func (s *Store) WebhookStats(ctx context.Context, webhookID string, since time.Time) (*WebhookStats, error) {
+func (s *Store) WebhookStats(ctx context.Context, webhookID string, since time.Time) (*herald.WebhookStats, error) {
 	var row struct {
-		DeliveryCounts
-		AttemptCounts
+		herald.DeliveryCounts
+		herald.AttemptCounts
 		LastSuccessAt *time.Time `db:"last_success_at"`
 		LastFailureAt *time.Time `db:"last_failure_at"`
 	}
 	if err := s.db.GetContext(ctx, &row, webhookStatsSQL, webhookID, since); err != nil {
 		return nil, fmt.Errorf("webhook stats: %w", err)
 	}
-	return &WebhookStats{Deliveries: row.DeliveryCounts, Attempts: row.AttemptCounts,
+	return &herald.WebhookStats{Deliveries: row.DeliveryCounts, Attempts: row.AttemptCounts,
 		LastSuccessAt: row.LastSuccessAt, LastFailureAt: row.LastFailureAt}, nil
 }

@@ -72,7 +72,7 @@ const webhookColumns = `id, user_id, organization_id, name, description, url, ev
 func (r *webhookRow) webhook() (*herald.Webhook, error) {
 	w := &herald.Webhook{
 		ID: r.ID, Name: r.Name, Description: r.Description, URL: r.URL, Events: []string(r.Events),
-		SensitiveHeaders: []string(r.SensitiveHeaders), Status: r.Status, DisabledReason: r.DisabledReason, EventHeader: r.EventHeader,
+		SensitiveHeaders: []string(r.SensitiveHeaders), Status: herald.WebhookStatus(r.Status), DisabledReason: r.DisabledReason, EventHeader: r.EventHeader,
 		TimeoutSeconds: r.TimeoutSeconds, Format: r.Format, SecretPrefix: r.SecretPrefix,
 		SecretHint: r.SecretHint, DisableAfterFailures: r.DisableAfterFailures,
 		DisableAfterSeconds: r.DisableAfterSeconds, ConsecutiveFailures: r.ConsecutiveFailures,
@@ -336,14 +336,8 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *herald.Webhook, setStatus 
 	return r.webhook()
 }
 
-// Owner selects a webhook owner: exactly one of the two is set.
-type Owner struct {
-	UserID         string
-	OrganizationID string
-}
-
 // ListWebhooks returns an owner's webhooks oldest first, at most limit, after the cursor (a webhook id).
-func (s *Store) ListWebhooks(ctx context.Context, owner Owner, after string, limit int) ([]*herald.Webhook, error) {
+func (s *Store) ListWebhooks(ctx context.Context, owner herald.Owner, after string, limit int) ([]*herald.Webhook, error) {
 	col, id := "user_id", owner.UserID
 	if owner.OrganizationID != "" {
 		col, id = "organization_id", owner.OrganizationID
@@ -383,7 +377,7 @@ func (s *Store) Webhook(ctx context.Context, id string) (*herald.Webhook, error)
 // SetWebhookStatus sets a webhook active or inactive and returns it with the webhook as it was
 // before (for what an activation recovers). Both clear a disabled reason and time; activation
 // also resets the failure streak, so a webhook disabled for failures starts over.
-func (s *Store) SetWebhookStatus(ctx context.Context, id, status string) (now, before *herald.Webhook, err error) {
+func (s *Store) SetWebhookStatus(ctx context.Context, id string, status herald.WebhookStatus) (now, before *herald.Webhook, err error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("set webhook status: %w", err)
@@ -410,17 +404,10 @@ func (s *Store) SetWebhookStatus(ctx context.Context, id, status string) (now, b
 	return now, before, err
 }
 
-// CancelledDelivery is a pending delivery that a webhook's deletion cancelled.
-type CancelledDelivery struct {
-	ID        string    `db:"id"`
-	EventID   string    `db:"event_id"`
-	UpdatedAt time.Time `db:"updated_at"` // the deletion's time, the same in every row
-}
-
 // DeleteWebhook soft-deletes a webhook: it disappears from reads and fan-out, its pending
 // deliveries become cancelled (returned, so their workflows can be cancelled too), its secrets
 // are erased, and its delivery log stays readable.
-func (s *Store) DeleteWebhook(ctx context.Context, id string) ([]CancelledDelivery, error) {
+func (s *Store) DeleteWebhook(ctx context.Context, id string) ([]herald.CancelledDelivery, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("delete webhook: %w", err)
@@ -434,7 +421,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string) ([]CancelledDelive
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, herald.Errorf(herald.ENotFound, "webhook not found")
 	}
-	out := []CancelledDelivery{}
+	out := []herald.CancelledDelivery{}
 	if err := sqlx.SelectContext(ctx, tx, &out, `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL,
 		updated_at = now() WHERE webhook_id = $1 AND status = 'pending' RETURNING id, event_id, updated_at`, id); err != nil {
 		return nil, fmt.Errorf("cancel deliveries: %w", err)

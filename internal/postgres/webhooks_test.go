@@ -15,7 +15,7 @@ import (
 func newHook(t *testing.T, st *postgres.Store, id, secret string) {
 	t.Helper()
 	ctx := context.Background()
-	if err := st.UpsertUser(ctx, postgres.User{ID: "u_1"}); err != nil {
+	if err := st.UpsertUser(ctx, herald.User{ID: "u_1"}); err != nil {
 		t.Fatal(err)
 	}
 	w := &herald.Webhook{ID: id, UserID: "u_1", URL: "https://example.com/" + id, Events: []string{"*"},
@@ -28,7 +28,7 @@ func newHook(t *testing.T, st *postgres.Store, id, secret string) {
 		Data: []byte(`{}`)}, []byte("h")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateDeliveries(ctx, "evt_"+id, []postgres.NewDelivery{{ID: "dlv_" + id, EventID: "evt_" + id,
+	if _, err := st.CreateDeliveries(ctx, "evt_"+id, []herald.NewDelivery{{ID: "dlv_" + id, EventID: "evt_" + id,
 		WebhookID: id, Body: []byte(`{}`)}}); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -16,134 +15,36 @@ import (
 	"github.com/herald-webhooks/herald"
 )
 
-// Values of herald.Signing's hmac-sha256 fields, and the defaults Normalize fills in.
+// Values of herald.Signing's hmac-sha256 fields, and the defaults Normalize fills in: the
+// domain's (package herald), named here for the code that signs.
 const (
-	EncodingHex    = "hex"
-	EncodingBase64 = "base64"
+	EncodingHex    = herald.EncodingHex
+	EncodingBase64 = herald.EncodingBase64
 
-	ContentBody          = "body"
-	ContentTimestampBody = "timestamp.body"
+	ContentBody          = herald.ContentBody
+	ContentTimestampBody = herald.ContentTimestampBody
 
-	UnitSeconds      = "s"
-	UnitMilliseconds = "ms"
+	UnitSeconds      = herald.UnitSeconds
+	UnitMilliseconds = herald.UnitMilliseconds
 
-	DefaultHMACHeader = "X-Webhook-Signature"
+	DefaultHMACHeader = herald.DefaultHMACHeader
 )
 
 // MaxPrefixLen is the longest signature prefix Validate accepts.
-const MaxPrefixLen = 32
+const MaxPrefixLen = herald.MaxSignaturePrefixLen
 
 // Redacted replaces a signature header's value in logs.
 const Redacted = "(redacted)"
 
-// headerToken is an HTTP field name (RFC 9110 token) of at most 100 characters.
-var headerToken = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]{1,100}$`)
-
-// reserved are header names a webhook may not choose: the transport sets them, or the
-// standard scheme owns them.
-var reserved = map[string]bool{
-	"content-type": true, "content-length": true, "host": true, "transfer-encoding": true, "connection": true,
-	HeaderID: true, HeaderTimestamp: true, HeaderSignature: true,
-}
-
 // Reserved reports whether name (any case) is a header a webhook may not set or sign into.
-func Reserved(name string) bool { return reserved[strings.ToLower(name)] }
+func Reserved(name string) bool { return herald.ReservedHeader(name) }
 
-// Normalize returns cfg with its defaults filled in: an empty scheme is "standard"; for
-// "hmac-sha256" the header defaults to X-Webhook-Signature, the encoding to hex, the content to
-// the body and the timestamp unit to seconds. Other schemes are returned as they are.
-// Normalize is idempotent and never changes what Validate accepts.
-func Normalize(cfg herald.Signing) herald.Signing {
-	if cfg.Scheme == "" {
-		cfg.Scheme = herald.SchemeStandard
-	}
-	if cfg.Scheme != herald.SchemeHMAC {
-		return cfg
-	}
-	if cfg.Header == "" {
-		cfg.Header = DefaultHMACHeader
-	}
-	if cfg.Encoding == "" {
-		cfg.Encoding = EncodingHex
-	}
-	if cfg.Content == "" {
-		cfg.Content = ContentBody
-	}
-	if cfg.TimestampUnit == "" {
-		cfg.TimestampUnit = UnitSeconds
-	}
-	return cfg
-}
+// Normalize returns cfg with its defaults filled in (herald.Signing.Normalize).
+func Normalize(cfg herald.Signing) herald.Signing { return cfg.Normalize() }
 
-// Validate reports the field errors of cfg, each field named prefix + its JSON name (for
-// example prefix "signing." gives "signing.header"). It accepts cfg before or after Normalize.
-// The hmac-sha256 fields are refused for the other schemes rather than silently ignored.
-func Validate(cfg herald.Signing, prefix string) []herald.ErrorDetail {
-	var d []herald.ErrorDetail
-	add := func(field, msg string) { d = append(d, herald.ErrorDetail{Field: prefix + field, Message: msg}) }
-	switch cfg.Scheme {
-	case "", herald.SchemeStandard, herald.SchemeNone:
-		for _, f := range []struct{ name, value string }{
-			{"header", cfg.Header}, {"prefix", cfg.Prefix}, {"encoding", cfg.Encoding}, {"content", cfg.Content},
-			{"timestamp_header", cfg.TimestampHeader}, {"timestamp_unit", cfg.TimestampUnit},
-		} {
-			if f.value != "" {
-				add(f.name, "only applies to scheme hmac-sha256")
-			}
-		}
-		return d
-	case herald.SchemeHMAC:
-	default:
-		add("scheme", "must be one of standard, hmac-sha256, none")
-		return d
-	}
-	n := Normalize(cfg)
-	if msg := headerProblem(n.Header); msg != "" {
-		add("header", msg)
-	}
-	if len(cfg.Prefix) > MaxPrefixLen || strings.HasPrefix(cfg.Prefix, " ") || !printableASCII(cfg.Prefix) {
-		add("prefix", "must be at most 32 printable ASCII characters, not starting with a space")
-	}
-	if n.Encoding != EncodingHex && n.Encoding != EncodingBase64 {
-		add("encoding", "must be hex or base64")
-	}
-	if n.Content != ContentBody && n.Content != ContentTimestampBody {
-		add("content", "must be body or timestamp.body")
-	}
-	if n.TimestampUnit != UnitSeconds && n.TimestampUnit != UnitMilliseconds {
-		add("timestamp_unit", "must be s or ms")
-	}
-	switch {
-	case n.TimestampHeader == "" && n.Content == ContentTimestampBody:
-		add("timestamp_header", "is required when content is timestamp.body: the receiver needs the signed timestamp")
-	case n.TimestampHeader == "":
-	case headerProblem(n.TimestampHeader) != "":
-		add("timestamp_header", headerProblem(n.TimestampHeader))
-	case strings.EqualFold(n.TimestampHeader, n.Header):
-		add("timestamp_header", "must differ from the signature header")
-	}
-	return d
-}
-
-// headerProblem says why name cannot carry a signature or timestamp, or "" when it can.
-func headerProblem(name string) string {
-	switch {
-	case !headerToken.MatchString(name):
-		return "must be an HTTP header name: 1-100 letters, digits or !#$%&'*+.^_|~-"
-	case Reserved(name):
-		return "is a reserved header"
-	}
-	return ""
-}
-
-func printableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
-}
+// Validate reports the field errors of cfg, each field named prefix + its JSON name
+// (herald.Signing.Validate).
+func Validate(cfg herald.Signing, prefix string) []herald.ErrorDetail { return cfg.Validate(prefix) }
 
 // Sign returns the headers to set on one attempt of a delivery under cfg. msgID is the event id
 // (the same on every attempt), at the attempt's start time, body the bytes exactly as sent.
