@@ -30,20 +30,63 @@ func (s *DeliveryState) failed(f wire.FailedAttempt) {
 }
 
 // DeliveryWorkflow delivers one event to one webhook and records the final status in
-// PostgreSQL. A delivery that ends without success (failed, or cancelled), and a redelivery,
-// then bring the delivery's status record up to date (StatusRecordWorkflow carries
-// HeraldDeliveryStatus); a failed delivery fails its workflow with an ErrDeliveryFailed error, a
-// cancelled one ends cancelled. A successful automatic delivery just completes, which keeps the
-// common path at one workflow task and no visibility write of its own.
+// PostgreSQL, in three steps a reader can follow: firstAttempt, remainingAttempts (only when the
+// first failed and may be retried) and finish.
 //
 // The first attempt is a local activity: in the common case (the endpoint answers 2xx) the
-// delivery costs one workflow task and no activity task round trip. When it fails, the
-// remaining attempts run as a regular activity under a Temporal retry policy built from the
-// webhook's policy, shifted by the attempt already made, so the intervals are the policy's.
+// delivery costs one workflow task and no activity task round trip, and a successful automatic
+// delivery just completes, with no visibility write of its own. When the first attempt fails,
+// the remaining ones run as a regular activity under a Temporal retry policy built from the
+// webhook's policy, shifted by the attempt already made, so the intervals are the policy's. A
+// delivery that ends without success (failed, or cancelled), and a redelivery, then bring the
+// delivery's status record up to date (StatusRecordWorkflow carries HeraldDeliveryStatus); a
+// failed delivery fails its workflow with an ErrDeliveryFailed error, a cancelled one ends
+// cancelled.
 func DeliveryWorkflow(ctx workflow.Context, in wire.DeliveryInput) (*wire.DeliveryResult, error) {
-	var a *activities.Activities
-	state := &DeliveryState{Status: string(herald.DeliveryPending)}
-	if err := workflow.SetQueryHandler(ctx, wire.QueryState, func() (DeliveryState, error) { return *state, nil }); err != nil {
+	d, err := startDelivery(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	res, err := d.firstAttempt(ctx)
+	if err != nil && retryable(err) {
+		res, err = d.remainingAttempts(ctx, err)
+	}
+	return d.finish(ctx, res, err)
+}
+
+// delivery is what the steps of one delivery workflow share.
+type delivery struct {
+	in             wire.DeliveryInput
+	manual         bool               // a redelivery: one attempt, whatever the delivery's state
+	policy         herald.RetryPolicy // the webhook's, or one attempt for a redelivery
+	attemptTimeout time.Duration
+	summary        string         // what the Temporal UI shows of each activity
+	state          *DeliveryState // the state query's answer, kept current by every step
+	// legacyStatus marks a delivery workflow started before 0.3: those carried
+	// HeraldDeliveryStatus=pending from their start and set the final status themselves, even on
+	// success; they keep doing so, so that their histories replay (a query on a closed delivery
+	// replays it). It is read from the start event, not with workflow.GetVersion: the branch it
+	// chooses is on the success path every delivery takes, and a GetVersion there would record a
+	// marker and upsert TemporalChangeVersion on every delivery (two history events and one
+	// visibility write more; see BENCHMARKS.md, "Workflows split (issue 13)").
+	legacyStatus bool
+}
+
+// startDelivery sets up a delivery workflow: its state query, the signal by which a retrying
+// activity reports each failed attempt, and the policy its attempts run under.
+func startDelivery(ctx workflow.Context, in wire.DeliveryInput) (*delivery, error) {
+	d := &delivery{
+		in:             in,
+		manual:         in.Trigger == string(herald.TriggerManual),
+		policy:         herald.RetryPolicy(in.Retry),
+		attemptTimeout: herald.AttemptTimeout(in.TimeoutSeconds),
+		summary:        "deliver " + in.EventType + " → " + in.Host,
+		state:          &DeliveryState{Status: string(herald.DeliveryPending)},
+	}
+	if d.manual {
+		d.policy.MaxAttempts = 1 // a redelivery is one attempt
+	}
+	if err := workflow.SetQueryHandler(ctx, wire.QueryState, func() (DeliveryState, error) { return *d.state, nil }); err != nil {
 		return nil, err
 	}
 	attempts := workflow.GetSignalChannel(ctx, wire.SignalAttempt)
@@ -51,118 +94,150 @@ func DeliveryWorkflow(ctx workflow.Context, in wire.DeliveryInput) (*wire.Delive
 		for {
 			var f wire.FailedAttempt
 			attempts.Receive(ctx, &f)
-			state.failed(f)
+			d.state.failed(f)
 		}
 	})
+	_, d.legacyStatus = workflow.GetTypedSearchAttributes(ctx).GetKeyword(wire.AttrDeliveryStatus)
+	return d, nil
+}
 
-	// Delivery workflows started before 0.3 carry HeraldDeliveryStatus=pending from their start
-	// and set the final status even on success; they keep doing so, so that their histories
-	// replay (a query on a closed delivery replays it).
-	_, startedWithStatus := workflow.GetTypedSearchAttributes(ctx).GetKeyword(wire.AttrDeliveryStatus)
+// deliverInput is the deliver activity's input for the attempts after the first offset ones.
+func (d *delivery) deliverInput(offset int) wire.DeliverInput {
+	return wire.DeliverInput{DeliveryID: d.in.DeliveryID, Retry: wire.RetryPolicy(d.policy), Trigger: d.in.Trigger, AttemptOffset: offset}
+}
 
-	manual := in.Trigger == string(herald.TriggerManual)
-	policy := herald.RetryPolicy(in.Retry)
-	if manual {
-		policy.MaxAttempts = 1 // a redelivery is one attempt
-	}
-	attemptTimeout := herald.AttemptTimeout(in.TimeoutSeconds)
-	input := wire.DeliverInput{DeliveryID: in.DeliveryID, Retry: wire.RetryPolicy(policy), Trigger: in.Trigger}
-
-	var res wire.DeliverResult
-	summary := "deliver " + in.EventType + " → " + in.Host
-	first := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		Summary:             summary + " (first attempt)",
-		StartToCloseTimeout: attemptTimeout,
+// firstAttempt makes the first attempt, as a local activity with no retry of its own.
+func (d *delivery) firstAttempt(ctx workflow.Context) (wire.DeliverResult, error) {
+	var a *activities.Activities
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		Summary:             d.summary + " (first attempt)",
+		StartToCloseTimeout: d.attemptTimeout,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
-	err := workflow.ExecuteLocalActivity(first, a.Deliver, input).Get(ctx, &res)
-	if err != nil && retryable(err) {
-		offset, wait := 0, time.Duration(0)
-		var appErr *temporal.ApplicationError
-		var f wire.FailedAttempt
-		if errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&f) == nil {
-			offset, wait = 1, f.NextDelay // the first attempt reached the endpoint
-			state.failed(f)
-		}
-		if offset < policy.MaxAttempts {
-			if wait > 0 {
-				err = workflow.Sleep(ctx, wait)
-			} else {
-				err = nil
-			}
-			if err == nil {
-				input.AttemptOffset = offset
-				rest := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-					Summary:                summary + " (retries)",
-					StartToCloseTimeout:    attemptTimeout,
-					ScheduleToCloseTimeout: window(policy, offset, attemptTimeout),
-					RetryPolicy: &temporal.RetryPolicy{
-						InitialInterval:    policy.NextInterval(offset + 1),
-						BackoffCoefficient: policy.BackoffCoefficient,
-						MaximumInterval:    seconds(policy.MaxIntervalSeconds),
-						MaximumAttempts:    int32(policy.MaxAttempts - offset),
-						NonRetryableErrorTypes: []string{
-							activities.ErrGone, activities.ErrWebhookInactive, activities.ErrDisabled, activities.ErrNotFound,
-						},
-					},
-				})
-				err = workflow.ExecuteActivity(rest, a.Deliver, input).Get(ctx, &res)
-			}
-		}
-	}
+	var res wire.DeliverResult
+	err := workflow.ExecuteLocalActivity(lctx, a.Deliver, d.deliverInput(0)).Get(ctx, &res)
+	return res, err
+}
 
-	status := string(herald.DeliverySucceeded)
-	switch {
-	case err == nil:
-		if res.Status != "" {
-			status = res.Status
-		}
-		state.Attempt = max(state.Attempt, res.Attempt)
-	case temporal.IsCanceledError(err):
-		status = string(herald.DeliveryCancelled)
-	default:
-		status = string(herald.DeliveryFailed)
-		var appErr *temporal.ApplicationError
-		if errors.As(err, &appErr) && appErr.Type() == activities.ErrWebhookInactive && !manual {
-			status = string(herald.DeliveryCancelled)
-		}
-		var f wire.FailedAttempt
-		if errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&f) == nil {
-			state.failed(f)
+// remainingAttempts runs the attempts the policy has left after a retryable first failure:
+// it waits the delay the first attempt asked for (the policy's backoff, or the endpoint's
+// Retry-After), then runs the deliver activity under a retry policy shifted by that attempt. A
+// first attempt that never reached the endpoint (no FailedAttempt: the worker stopped, the
+// attempt timed out) does not count, and the policy runs whole. It returns the first failure
+// when the policy has no attempt left.
+func (d *delivery) remainingAttempts(ctx workflow.Context, first error) (wire.DeliverResult, error) {
+	var a *activities.Activities
+	offset, wait := 0, time.Duration(0)
+	if f, ok := failedAttempt(first); ok {
+		offset, wait = 1, f.NextDelay
+		d.state.failed(f)
+	}
+	if offset >= d.policy.MaxAttempts {
+		return wire.DeliverResult{}, first
+	}
+	if wait > 0 {
+		if err := workflow.Sleep(ctx, wait); err != nil {
+			return wire.DeliverResult{}, err // cancelled while waiting
 		}
 	}
-	state.Status, state.NextAttemptAt = status, nil
+	rest := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		Summary:                d.summary + " (retries)",
+		StartToCloseTimeout:    d.attemptTimeout,
+		ScheduleToCloseTimeout: window(d.policy, offset, d.attemptTimeout),
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    d.policy.NextInterval(offset + 1),
+			BackoffCoefficient: d.policy.BackoffCoefficient,
+			MaximumInterval:    seconds(d.policy.MaxIntervalSeconds),
+			MaximumAttempts:    int32(d.policy.MaxAttempts - offset),
+			NonRetryableErrorTypes: []string{
+				activities.ErrGone, activities.ErrWebhookInactive, activities.ErrDisabled, activities.ErrNotFound,
+			},
+		},
+	})
+	var res wire.DeliverResult
+	err := workflow.ExecuteActivity(rest, a.Deliver, d.deliverInput(offset)).Get(ctx, &res)
+	return res, err
+}
+
+// finish ends the delivery with the outcome of its last attempt (err nil: res is the attempt
+// that succeeded, or the delivery was found final). A successful automatic delivery just
+// completes. Any other end records the final status in PostgreSQL and then, for workflows
+// started since the status record (the GetVersion below, on these paths only), brings the
+// delivery's status record up to date (endWithStatusRecord).
+func (d *delivery) finish(ctx workflow.Context, res wire.DeliverResult, err error) (*wire.DeliveryResult, error) {
+	status := d.outcome(res, err)
 	if err != nil {
-		if manual && status != string(herald.DeliveryCancelled) {
-			status = string(herald.DeliveryFailed)
-		}
-		recordCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-			Summary:             "record " + status,
-			StartToCloseTimeout: 30 * time.Second,
-			RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
-		})
-		if temporal.IsCanceledError(err) {
-			recordCtx, _ = workflow.NewDisconnectedContext(recordCtx)
-		}
-		if ferr := workflow.ExecuteActivity(recordCtx, a.FinishDelivery, wire.FinishInput{
-			DeliveryID: in.DeliveryID, Status: status, Manual: manual,
-		}).Get(recordCtx, nil); ferr != nil {
+		if ferr := d.recordFinal(ctx, status, err); ferr != nil {
 			return nil, ferr
 		}
 	}
-	result := &wire.DeliveryResult{Status: status, Attempts: state.Attempt, StatusCode: res.StatusCode}
-	if (err != nil || manual) && workflow.GetVersion(ctx, changeStatusRecord, workflow.DefaultVersion, 1) == 1 {
-		return endWithStatusRecord(ctx, in, result, state, err)
+	result := &wire.DeliveryResult{Status: string(status), Attempts: d.state.Attempt, StatusCode: res.StatusCode}
+	if (err != nil || d.manual) && workflow.GetVersion(ctx, changeStatusRecord, workflow.DefaultVersion, 1) == 1 {
+		return endWithStatusRecord(ctx, d.in, result, d.state, err)
 	}
 	// Delivery workflows started before the status record carry the final status themselves
 	// and complete whatever it is.
-	if status != string(herald.DeliverySucceeded) || startedWithStatus {
-		_ = workflow.UpsertTypedSearchAttributes(ctx, wire.AttrDeliveryStatus.ValueSet(status))
+	if status != herald.DeliverySucceeded || d.legacyStatus {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, wire.AttrDeliveryStatus.ValueSet(string(status)))
 	}
-	if status == string(herald.DeliveryCancelled) && temporal.IsCanceledError(err) {
+	if status == herald.DeliveryCancelled && temporal.IsCanceledError(err) {
 		return nil, err
 	}
 	return result, nil
+}
+
+// outcome is the delivery's status after its last attempt, which it also puts in the state
+// query's answer: succeeded (or the status the delivery was found in), cancelled (the workflow
+// was cancelled, or an automatic delivery's webhook was switched off), or failed.
+func (d *delivery) outcome(res wire.DeliverResult, err error) herald.DeliveryStatus {
+	status := herald.DeliverySucceeded
+	var appErr *temporal.ApplicationError
+	switch {
+	case err == nil:
+		if res.Status != "" {
+			status = herald.DeliveryStatus(res.Status)
+		}
+		d.state.Attempt = max(d.state.Attempt, res.Attempt)
+	case temporal.IsCanceledError(err):
+		status = herald.DeliveryCancelled
+	default:
+		status = herald.DeliveryFailed
+		if errors.As(err, &appErr) && appErr.Type() == activities.ErrWebhookInactive && !d.manual {
+			status = herald.DeliveryCancelled
+		}
+		if f, ok := failedAttempt(err); ok {
+			d.state.failed(f)
+		}
+	}
+	d.state.Status, d.state.NextAttemptAt = string(status), nil
+	return status
+}
+
+// recordFinal records the status of a delivery that did not succeed in PostgreSQL (after a
+// redelivery, failed unless an earlier attempt succeeded), even when the workflow was cancelled.
+func (d *delivery) recordFinal(ctx workflow.Context, status herald.DeliveryStatus, cause error) error {
+	var a *activities.Activities
+	rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		Summary:             "record " + string(status),
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+	})
+	if temporal.IsCanceledError(cause) {
+		rctx, _ = workflow.NewDisconnectedContext(rctx)
+	}
+	return workflow.ExecuteActivity(rctx, a.FinishDelivery, wire.FinishInput{
+		DeliveryID: d.in.DeliveryID, Status: string(status), Manual: d.manual,
+	}).Get(rctx, nil)
+}
+
+// failedAttempt is the FailedAttempt an attempt's error carries, if it reached the endpoint.
+func failedAttempt(err error) (wire.FailedAttempt, bool) {
+	var appErr *temporal.ApplicationError
+	var f wire.FailedAttempt
+	if errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&f) == nil {
+		return f, true
+	}
+	return f, false
 }
 
 // changeStatusRecord is the change after which a delivery workflow that ends failed
