@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -14,7 +13,6 @@ import (
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/internal/app"
 	"github.com/herald-webhooks/herald/internal/presets"
-	"github.com/herald-webhooks/herald/internal/signing"
 )
 
 // webhookRoutes serves the webhook lifecycle on both scopes (Pocket's organization paths and
@@ -24,11 +22,11 @@ func (s *Server) webhookRoutes(g *gin.RouterGroup) {
 	for _, sc := range []scope{orgScope, userScope} {
 		base := sc.path()
 		g.GET(base, s.handle(s.listWebhooks(sc)))
-		g.POST(base, s.createWebhook(sc))
+		g.POST(base, s.handle(s.createWebhook(sc)))
 		one := base + "/:webhookId"
 		g.GET(one, s.handle(s.getWebhook(sc.ref)))
-		g.PUT(one, s.scoped(sc, write, s.replaceWebhook))
-		g.PATCH(one, s.scoped(sc, write, s.patchWebhook))
+		g.PUT(one, s.handle(s.replaceWebhook(sc.ref)))
+		g.PATCH(one, s.handle(s.patchWebhook(sc.ref)))
 		g.DELETE(one, s.handle(s.deleteWebhook(sc.ref)))
 		g.POST(one+"/test", s.scoped(sc, write, s.testWebhook))
 	}
@@ -121,7 +119,8 @@ func (s *Server) webhookFor(c *gin.Context, id string, a access) (*herald.Webhoo
 }
 
 // webhookRequest is the body of a webhook create or replace (PATCH merges into the current
-// settings first). Pointers tell an omitted field from a zero one.
+// settings first): app.WebhookSettings with the REST names. Pointers tell an omitted field
+// from a zero one.
 type webhookRequest struct {
 	Name                 string              `json:"name"`
 	Description          string              `json:"description"`
@@ -192,196 +191,24 @@ func decodeWebhookRequest(c *gin.Context) (webhookRequest, error) {
 	return in, decodeJSON(c, &in)
 }
 
-// presetDefaults are the settings a request's omitted fields take: its preset's, or Herald's.
-func presetDefaults(name string) (presets.Preset, bool) {
-	if name == "" {
-		name = "standard"
-	}
-	return presets.Get(name)
-}
-
-// requestOf is the request that would set w's current settings (without active).
-func requestOf(w *herald.Webhook) webhookRequest {
-	retry, sg := w.Retry, w.Signing
-	timeout, daf, das := w.TimeoutSeconds, w.DisableAfterFailures, w.DisableAfterSeconds
-	return webhookRequest{
-		Name: w.Name, Description: w.Description, URL: w.URL, Events: w.Events, Headers: w.Headers,
-		SensitiveHeaders: w.SensitiveHeaders, EventHeader: w.EventHeader, TimeoutSeconds: &timeout, Format: w.Format, Retry: &retry, Signing: &sg,
-		SecretPrefix: w.SecretPrefix, DisableAfterFailures: &daf, DisableAfterSeconds: &das,
-	}
-}
-
 // DefaultDisableAfter is how long a webhook fails continuously before it is disabled, when
 // neither the request, its preset nor the deployment (Server.DisableAfter) says otherwise.
-// The settings' own bounds are the domain's: see herald.Webhook.Validate.
-const DefaultDisableAfter = 24 * time.Hour
+const DefaultDisableAfter = app.DefaultDisableAfter
 
-func (s *Server) createWebhook(sc scope) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		owner := sc.owner(c)
-		if err := s.authorizeOwner(c, owner, write); err != nil {
-			s.writeError(c, err)
-			return
-		}
-		if err := s.ownerExists(c, sc); err != nil {
-			s.writeError(c, err)
-			return
-		}
-		in, err := decodeWebhookRequest(c)
+// createWebhook adds a webhook to the path's owner; the answer shows its secret.
+func (s *Server) createWebhook(sc scope) handler {
+	return func(c *gin.Context) error {
+		w, err := s.svc.webhooks.Create(c.Request.Context(), sc.owner(c), func() (app.WebhookSettings, error) {
+			in, err := decodeWebhookRequest(c)
+			return app.WebhookSettings(in), err
+		})
 		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		w, err := s.validateWebhook(c, in, nil)
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		w.UserID, w.OrganizationID = owner.UserID, owner.OrganizationID
-		w.ID = herald.NewID("wh_")
-		secret := signing.NewSecret(w.SecretPrefix)
-		if err := s.Store.CreateWebhook(c.Request.Context(), w, secret); err != nil {
-			s.writeError(c, err)
-			return
+			return err
 		}
 		// With rotate-secret, the only answers that show a secret.
-		c.PureJSON(http.StatusCreated, herald.WebhookWithSecret{Webhook: w, Secret: secret})
+		c.PureJSON(http.StatusCreated, w)
+		return nil
 	}
-}
-
-// ownerExists is nil when the scope's user or organization is in the directory.
-func (s *Server) ownerExists(c *gin.Context, sc scope) error {
-	owner := sc.owner(c)
-	exists, id := s.Store.UserExists, owner.UserID
-	if sc == orgScope {
-		exists, id = s.Store.OrganizationExists, owner.OrganizationID
-	}
-	ok, err := exists(c.Request.Context(), id)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return herald.Errorf(herald.ENotFound, "owner not found")
-	}
-	return nil
-}
-
-func invalid(d []herald.ErrorDetail) error {
-	return &herald.Error{Code: herald.EInvalid, Message: "the webhook is not valid", Details: d}
-}
-
-// validateWebhook checks a request field by field and returns the webhook it describes. With
-// current (a replace or a patch), the status is kept unless active is given, and the owner,
-// id, hint and timestamps are current's.
-func (s *Server) validateWebhook(c *gin.Context, in webhookRequest, current *herald.Webhook) (*herald.Webhook, error) {
-	var d []herald.ErrorDetail
-	add := func(field, msg string) { d = append(d, herald.ErrorDetail{Field: field, Message: msg}) }
-	w := &herald.Webhook{Status: herald.WebhookInactive}
-	if current != nil {
-		*w = *current
-	}
-	w.Name, w.Description, w.URL = strings.TrimSpace(in.Name), in.Description, strings.TrimSpace(in.URL)
-	w.Events, w.Headers, w.EventHeader = in.Events, in.Headers, in.EventHeader
-	w.SensitiveHeaders = in.SensitiveHeaders
-	preset, ok := presetDefaults(in.Preset)
-	if !ok {
-		names := []string{}
-		for _, p := range presets.All() {
-			names = append(names, p.Name)
-		}
-		add("preset", "unknown preset; one of "+strings.Join(names, ", "))
-		preset, _ = presetDefaults("") // the other fields are checked against Herald's defaults
-	}
-	w.TimeoutSeconds, w.Format, w.Retry = preset.TimeoutSeconds, preset.Format, preset.Retry
-	w.SecretPrefix, w.DisableAfterFailures = preset.SecretPrefix, preset.DisableAfterFailures
-	w.Headers = preset.WithHeaders(w.Headers)
-	w.DisableAfterSeconds = s.disableAfterSeconds()
-	if preset.DisableAfterSeconds != nil {
-		w.DisableAfterSeconds = *preset.DisableAfterSeconds
-	}
-	if w.EventHeader == "" {
-		w.EventHeader = preset.EventHeader
-	}
-	if in.Signing == nil {
-		sg := preset.Signing
-		in.Signing = &sg
-	}
-
-	if w.Events == nil {
-		w.Events = []string{}
-	}
-	if w.Headers == nil {
-		w.Headers = map[string]string{}
-	}
-	if w.SensitiveHeaders == nil {
-		w.SensitiveHeaders = []string{}
-	}
-	if in.TimeoutSeconds != nil {
-		w.TimeoutSeconds = *in.TimeoutSeconds
-	}
-	if in.Format != "" {
-		w.Format = in.Format
-	}
-	if in.Retry != nil {
-		w.Retry = *in.Retry
-	}
-	w.Signing = completeSigning(in.Signing)
-	if in.SecretPrefix != "" {
-		w.SecretPrefix = in.SecretPrefix
-	}
-	if in.DisableAfterFailures != nil {
-		w.DisableAfterFailures = *in.DisableAfterFailures
-	}
-	if in.DisableAfterSeconds != nil {
-		w.DisableAfterSeconds = *in.DisableAfterSeconds
-	}
-	if in.Active != nil {
-		w.Status, w.DisabledReason, w.DisabledAt = herald.WebhookInactive, "", nil
-		if *in.Active {
-			w.Status, w.ConsecutiveFailures, w.FailingSince = herald.WebhookActive, 0, nil
-		}
-	}
-	known, err := s.knownEventTypes(c)
-	if err != nil {
-		return nil, err
-	}
-	d = append(d, w.Validate(herald.WebhookChecks{URL: s.checkURL, EventType: func(name string) bool { return known[name] }})...)
-	if len(d) > 0 {
-		return nil, invalid(d)
-	}
-	return w, nil
-}
-
-// checkURL is the reason raw is not an acceptable webhook URL under the URL policy, "" if it is.
-func (s *Server) checkURL(raw string) string { return app.URLProblem(s.URLPolicy, raw) }
-
-// knownEventTypes are the catalog's unarchived event types, the ones a webhook may name.
-func (s *Server) knownEventTypes(c *gin.Context) (map[string]bool, error) {
-	known, err := s.Store.EventTypes(c.Request.Context())
-	if err != nil {
-		return nil, err
-	}
-	names := map[string]bool{}
-	for _, et := range known {
-		if !et.Archived {
-			names[et.Name] = true
-		}
-	}
-	return names, nil
-}
-
-// completeSigning completes a webhook's signing settings (SPEC section 6); nil is the standard
-// scheme. The hmac-sha256 fields are dropped for the other schemes, so that a PATCH of the
-// scheme alone switches a webhook back to standard. Webhook.Validate checks the result.
-func completeSigning(in *herald.Signing) herald.Signing {
-	if in == nil {
-		return herald.Signing{Scheme: herald.SchemeStandard}
-	}
-	sg := in.Normalize()
-	if sg.Scheme == herald.SchemeStandard || sg.Scheme == herald.SchemeNone {
-		sg = herald.Signing{Scheme: sg.Scheme}
-	}
-	return sg
 }
 
 func (s *Server) listWebhooks(sc scope) handler {
@@ -411,39 +238,53 @@ func (s *Server) getWebhook(ref func(*gin.Context) app.WebhookRef) handler {
 
 // replaceWebhook is PUT: every setting from the body, defaults for those it omits; the status
 // is kept unless the body has active.
-func (s *Server) replaceWebhook(c *gin.Context, w *herald.Webhook) {
-	in, err := decodeWebhookRequest(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
+func (s *Server) replaceWebhook(ref func(*gin.Context) app.WebhookRef) handler {
+	return func(c *gin.Context) error {
+		w, err := s.svc.webhooks.Replace(c.Request.Context(), ref(c), func() (app.WebhookSettings, error) {
+			in, err := decodeWebhookRequest(c)
+			return app.WebhookSettings(in), err
+		})
+		if err != nil {
+			return err
+		}
+		c.PureJSON(http.StatusOK, w)
+		return nil
 	}
-	s.saveWebhook(c, w, in)
 }
 
 // patchWebhook is PATCH as a JSON Merge Patch (RFC 7396) of the webhook's settings: given
 // fields change, omitted ones stay, null resets a field to its default, and objects (headers,
 // retry, signing) merge member by member.
-func (s *Server) patchWebhook(c *gin.Context, w *herald.Webhook) {
+func (s *Server) patchWebhook(ref func(*gin.Context) app.WebhookRef) handler {
+	return func(c *gin.Context) error {
+		w, err := s.svc.webhooks.Patch(c.Request.Context(), ref(c), func(current app.WebhookSettings) (app.WebhookSettings, error) {
+			in, err := mergeWebhookPatch(c, webhookRequest(current))
+			return app.WebhookSettings(in), err
+		})
+		if err != nil {
+			return err
+		}
+		c.PureJSON(http.StatusOK, w)
+		return nil
+	}
+}
+
+// mergeWebhookPatch decodes the request's merge patch and applies it to current.
+func mergeWebhookPatch(c *gin.Context, current webhookRequest) (webhookRequest, error) {
 	patch, err := decodePatch(c, webhookRequest{})
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return webhookRequest{}, err
 	}
-	base, _ := json.Marshal(requestOf(w))
+	base, _ := json.Marshal(current)
 	var doc map[string]any
 	_ = json.Unmarshal(base, &doc)
 	merged, _ := json.Marshal(mergePatch(doc, patch))
 	if _, ok := patch["preset"]; ok {
-		s.writeError(c, &herald.Error{Code: herald.EInvalid, Message: "the webhook is not valid",
-			Details: []herald.ErrorDetail{{Field: "preset", Message: "applies on create and replace (PUT), not on PATCH"}}})
-		return
+		return webhookRequest{}, app.InvalidWebhook([]herald.ErrorDetail{
+			{Field: "preset", Message: "applies on create and replace (PUT), not on PATCH"}})
 	}
 	in := newWebhookRequest()
-	if err := decodeBytes(merged, &in); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	s.saveWebhook(c, w, in)
+	return in, decodeBytes(merged, &in)
 }
 
 // mergePatch applies an RFC 7396 merge patch to doc.
@@ -477,20 +318,6 @@ func decodeBytes(raw []byte, v any) error {
 		return herald.Errorf(herald.EMalformed, "request body is not valid JSON")
 	}
 	return nil
-}
-
-func (s *Server) saveWebhook(c *gin.Context, current *herald.Webhook, in webhookRequest) {
-	w, err := s.validateWebhook(c, in, current)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	saved, err := s.Store.UpdateWebhook(c.Request.Context(), w, in.Active != nil)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.PureJSON(http.StatusOK, saved)
 }
 
 // deleteWebhook soft-deletes the webhook and stops its pending deliveries (app.Webhooks.Delete).
@@ -531,14 +358,6 @@ func (s *Server) deactivateWebhook(c *gin.Context) error {
 	}
 	c.PureJSON(http.StatusOK, w)
 	return nil
-}
-
-// disableAfterSeconds is the deployment's failing duration for webhooks that set none.
-func (s *Server) disableAfterSeconds() int {
-	if s.DisableAfter > 0 {
-		return int(s.DisableAfter / time.Second)
-	}
-	return int(DefaultDisableAfter / time.Second)
 }
 
 // rotateSecret gives the webhook a new secret; the old one keeps signing for grace_seconds

@@ -22,7 +22,8 @@ func newMemStore() *memStore {
 	return &memStore{
 		webhooks: map[string]*herald.Webhook{
 			"wh_alice": {ID: "wh_alice", UserID: "usr_alice", URL: "https://example.com/a", Events: []string{"*"},
-				Status: herald.WebhookInactive, SecretPrefix: "whsec_"},
+				Status: herald.WebhookInactive, SecretPrefix: "whsec_", TimeoutSeconds: 30, Format: herald.FormatEnvelope,
+				Retry: herald.DefaultRetryPolicy, Signing: herald.Signing{Scheme: herald.SchemeStandard}},
 			"wh_org": {ID: "wh_org", OrganizationID: "org_a", URL: "https://example.com/o", Events: []string{"*"},
 				Status: herald.WebhookDisabled, DisabledReason: "failing"},
 		},
@@ -160,3 +161,28 @@ var (
 )
 
 func as(p herald.Principal) context.Context { return WithPrincipal(context.Background(), p) }
+
+func (m *memStore) CreateWebhook(_ context.Context, w *herald.Webhook, secret string) error {
+	m.changes = append(m.changes, "create "+w.Name)
+	c := *w
+	m.webhooks[w.ID] = &c
+	return nil
+}
+
+func (m *memStore) UpdateWebhook(_ context.Context, w *herald.Webhook, setStatus bool) (*herald.Webhook, error) {
+	change := "update " + w.ID
+	if setStatus {
+		change += " with status"
+	}
+	m.changes = append(m.changes, change)
+	c := *w
+	m.webhooks[w.ID] = &c
+	return &c, nil
+}
+
+// memCatalog is an event catalog of order.created, and order.old archived.
+type memCatalog struct{}
+
+func (memCatalog) EventTypes(context.Context) ([]herald.EventType, error) {
+	return []herald.EventType{{Name: "order.created"}, {Name: "order.old", Archived: true}}, nil
+}

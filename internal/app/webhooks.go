@@ -20,6 +20,9 @@ type WebhookStore interface {
 	SetWebhookStatus(ctx context.Context, id string, status herald.WebhookStatus) (now, before *herald.Webhook, err error)
 	HeldDeliveries(ctx context.Context, webhookID string) (n int, oldest *time.Time, err error)
 	RotateSecret(ctx context.Context, id, secret string, grace time.Duration) (*herald.Webhook, error)
+	CreateWebhook(ctx context.Context, w *herald.Webhook, secret string) error
+	// UpdateWebhook saves w's settings, and its status when setStatus.
+	UpdateWebhook(ctx context.Context, w *herald.Webhook, setStatus bool) (*herald.Webhook, error)
 	ReplayStore
 }
 
@@ -34,16 +37,20 @@ type WebhookWorkflows interface {
 	StartCancelDeliveries(ctx context.Context, webhookID string, status herald.DeliveryStatus, at time.Time) (workflowID string, err error)
 }
 
-// Webhooks serves the webhook lifecycle: list, read, delete, activate (with the recovery of
-// what a disable held), deactivate and rotate the signing secret.
+// Webhooks serves the webhook lifecycle: create, list, read, replace, patch, delete, activate
+// (with the recovery of what a disable held), deactivate and rotate the signing secret.
 type Webhooks struct {
 	Store     WebhookStore
 	Dir       Directory
 	URLs      URLPolicy
+	Catalog   EventCatalog
 	Workflows WebhookWorkflows
 	Auth      Authorizer
 	Logger    *slog.Logger
 	Now       func() time.Time // time.Now when nil
+	// DisableAfter is how long a new webhook must fail continuously before it is disabled,
+	// unless its settings or preset say otherwise; DefaultDisableAfter when 0.
+	DisableAfter time.Duration
 }
 
 func (s *Webhooks) now() time.Time {

@@ -14,7 +14,7 @@ var clock = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 func newWebhooks() (*Webhooks, *memStore, *memWorkflows) {
 	store, wf := newMemStore(), &memWorkflows{}
 	dir := fakeDirectory{users: map[string]bool{"usr_alice": true, "usr_bob": true}, orgs: map[string]bool{"org_a": true}}
-	return &Webhooks{Store: store, Dir: dir, URLs: allowAll{}, Workflows: wf, Auth: Authorizer{Roles: newRoles()},
+	return &Webhooks{Store: store, Dir: dir, URLs: allowAll{}, Catalog: memCatalog{}, Workflows: wf, Auth: Authorizer{Roles: newRoles()},
 		Now: func() time.Time { return clock }}, store, wf
 }
 
@@ -193,4 +193,106 @@ func fieldsOf(err error) []string {
 		f = append(f, d.Field)
 	}
 	return f
+}
+
+func settingsInput(t *testing.T, refused bool, in WebhookSettings) Input[WebhookSettings] {
+	return func() (WebhookSettings, error) {
+		if refused {
+			t.Error("the settings were decoded for a refused caller")
+		}
+		return in, nil
+	}
+}
+
+func TestWebhooksCreate(t *testing.T) {
+	t.Run("a new webhook takes the preset's defaults, the path's owner and a secret", func(t *testing.T) {
+		s, store, _ := newWebhooks()
+		s.DisableAfter = time.Hour
+		out, err := s.Create(as(owner), orgA, Given(WebhookSettings{Name: " n ", URL: "https://example.com/h", Events: []string{"order.created"}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := out.Webhook
+		if w.OrganizationID != "org_a" || w.UserID != "" || !strings.HasPrefix(w.ID, "wh_") || w.Name != "n" ||
+			w.Status != herald.WebhookInactive || w.DisableAfterSeconds != 3600 || w.TimeoutSeconds == 0 ||
+			!strings.HasPrefix(out.Secret, w.SecretPrefix) {
+			t.Fatalf("created %+v, secret %q", w, out.Secret)
+		}
+		if !slices.Equal(store.changes, []string{"create n"}) {
+			t.Fatalf("changes %v", store.changes)
+		}
+	})
+	tests := []struct {
+		name   string
+		caller herald.Principal
+		owner  herald.Owner
+		in     WebhookSettings
+		want   string
+		fields []string
+	}{
+		{"a member may not create", member, orgA, WebhookSettings{}, herald.EForbidden, nil},
+		{"an outsider does not see the owner", alice, orgA, WebhookSettings{}, herald.ENotFound, nil},
+		{"an unknown owner is not found", admin, herald.Owner{UserID: "usr_gone"}, WebhookSettings{}, herald.ENotFound, nil},
+		{"the URL policy, the catalog and the preset are checked", alice, persAli,
+			WebhookSettings{URL: "https://blocked.example/", Events: []string{"order.old"}, Preset: "nope"},
+			herald.EInvalid, []string{"preset", "url", "events[0]"}},
+		{"an active webhook needs events", alice, persAli,
+			WebhookSettings{URL: "https://example.com/", Active: ptr(true)}, herald.EInvalid, []string{"events"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, store, _ := newWebhooks()
+			_, err := s.Create(as(tt.caller), tt.owner, settingsInput(t, tt.want != herald.EInvalid, tt.in))
+			if code(err) != tt.want {
+				t.Fatalf("Create = %v, want %q", err, tt.want)
+			}
+			if got := fieldsOf(err); !slices.Equal(got, tt.fields) {
+				t.Fatalf("fields %v, want %v", got, tt.fields)
+			}
+			if len(store.changes) != 0 {
+				t.Fatalf("a refused create changed %v", store.changes)
+			}
+		})
+	}
+}
+
+func TestWebhooksReplaceAndPatch(t *testing.T) {
+	t.Run("a replace keeps the status unless active is given", func(t *testing.T) {
+		s, store, _ := newWebhooks()
+		w, err := s.Replace(as(owner), WebhookRef{ID: "wh_org", Owner: &orgA}, Given(WebhookSettings{URL: "https://example.com/new"}))
+		if err != nil || w.Status != herald.WebhookDisabled || w.URL != "https://example.com/new" || w.OrganizationID != "org_a" {
+			t.Fatalf("Replace = %+v, %v", w, err)
+		}
+		if !slices.Equal(store.changes, []string{"update wh_org"}) {
+			t.Fatalf("changes %v", store.changes)
+		}
+	})
+	t.Run("a patch starts from the current settings", func(t *testing.T) {
+		s, store, _ := newWebhooks()
+		var seen WebhookSettings
+		w, err := s.Patch(as(alice), WebhookRef{ID: "wh_alice"}, func(cur WebhookSettings) (WebhookSettings, error) {
+			seen = cur
+			cur.Name, cur.Active = "renamed", ptr(true)
+			return cur, nil
+		})
+		if err != nil || w.Name != "renamed" || w.Status != herald.WebhookActive || seen.URL != "https://example.com/a" {
+			t.Fatalf("Patch = %+v, %v (current %+v)", w, err, seen)
+		}
+		if !slices.Equal(store.changes, []string{"update wh_alice with status"}) {
+			t.Fatalf("changes %v", store.changes)
+		}
+	})
+	t.Run("a member may neither replace nor patch, and nothing is decoded", func(t *testing.T) {
+		s, store, _ := newWebhooks()
+		if _, err := s.Replace(as(member), WebhookRef{ID: "wh_org"}, settingsInput(t, true, WebhookSettings{})); code(err) != herald.EForbidden {
+			t.Fatalf("Replace = %v", err)
+		}
+		_, err := s.Patch(as(member), WebhookRef{ID: "wh_org"}, func(WebhookSettings) (WebhookSettings, error) {
+			t.Error("the patch was applied for a refused caller")
+			return WebhookSettings{}, nil
+		})
+		if code(err) != herald.EForbidden || len(store.changes) != 0 {
+			t.Fatalf("Patch = %v, changes %v", err, store.changes)
+		}
+	})
 }
