@@ -33,8 +33,11 @@ func NewOnQueue(c client.Client, queue string, acts *activities.Activities, opts
 	if opts.MaxConcurrentActivityTaskPollers == 0 {
 		opts.MaxConcurrentActivityTaskPollers = 8
 	}
-	if opts.BuildID == "" { //lint:ignore SA1019 the build ID without worker versioning
-		opts.BuildID = workflows.BuildID // the value BuildIDsAttribute expects
+	// Herald tags histories with a build ID (the value BuildIDsAttribute expects) but does not
+	// use worker versioning, which is what the deprecation points to.
+	//lint:ignore SA1019 a build ID without worker versioning
+	if opts.BuildID == "" {
+		opts.BuildID = workflows.BuildID //lint:ignore SA1019 as above
 	}
 	w := sdkworker.New(c, queue, opts)
 	Register(w, acts)

@@ -517,7 +517,6 @@ func (d *decoder) string(dst []byte) ([]byte, error) {
 			}
 			r, size := utf8.DecodeRune(d.data[d.pos:])
 			if r == utf8.RuneError && size == 1 {
-				dst = append(dst, d.data[runStart:d.pos]...)
 				return nil, d.errorf("invalid UTF-8 in string")
 			}
 			d.pos += size

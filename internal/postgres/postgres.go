@@ -136,12 +136,6 @@ func notFound(err error, what string) error {
 	return err
 }
 
-// isUniqueViolation reports whether err is PostgreSQL's unique_violation.
-func isUniqueViolation(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && pqErr.Code == "23505"
-}
-
 // isForeignKeyViolation reports whether err is PostgreSQL's foreign_key_violation.
 func isForeignKeyViolation(err error) bool {
 	var pqErr *pq.Error
