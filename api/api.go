@@ -64,6 +64,7 @@ func (s *Server) newServices() services {
 	return services{
 		deliveries: &app.Deliveries{Store: s.Store, Dir: s.Store, Auth: s.authz()},
 		webhooks: &app.Webhooks{Store: s.Store, Dir: s.Store, URLs: s.URLPolicy, Catalog: s.Store, Workflows: wf,
+			Tests: s.Store, Sender: testSender{s},
 			Auth: s.authz(), Logger: s.Logger, DisableAfter: s.DisableAfter},
 		control: &app.Control{Store: s.Store, Workflows: wf, Auth: s.authz()},
 		stats:   &app.Stats{Store: s.Store, Auth: s.authz()},

@@ -9,14 +9,6 @@ import (
 	"github.com/herald-webhooks/herald/internal/app"
 )
 
-// access is what a caller wants to do with an owner's resources (app.Read or app.Write).
-type access = app.Access
-
-const (
-	read  = app.Read
-	write = app.Write
-)
-
 // authenticate accepts a request whose bearer secret is an unrevoked admin key or an
 // unrevoked, unexpired token of a user in the directory (one query), and carries the caller
 // as its principal in the request's context, where the services read it. Anything else is
@@ -67,8 +59,3 @@ func (s *Server) adminForWrites() gin.HandlerFunc {
 // authz is the authorization rule of every service (app.Authorizer over the store's
 // memberships).
 func (s *Server) authz() app.Authorizer { return app.Authorizer{Roles: s.Store} }
-
-// authorizeOwner is app.Authorizer.Owner for the handlers not yet moved into a service.
-func (s *Server) authorizeOwner(c *gin.Context, owner herald.Owner, a access) error {
-	return s.authz().Owner(c.Request.Context(), owner, a)
-}

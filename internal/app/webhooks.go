@@ -45,6 +45,8 @@ type Webhooks struct {
 	URLs      URLPolicy
 	Catalog   EventCatalog
 	Workflows WebhookWorkflows
+	Tests     TestSendStore // test sends (Test)
+	Sender    TestSender
 	Auth      Authorizer
 	Logger    *slog.Logger
 	Now       func() time.Time // time.Now when nil
