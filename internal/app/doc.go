@@ -1,6 +1,6 @@
-// Package app holds Herald's application services: one type per area (deliveries today;
-// webhooks, control, stats, directory, tokens, catalog and events as they move here), each
-// the single place that decides what a caller may do and then does it. The REST API (package
+// Package app holds Herald's application services: one type per area (Webhooks, with test
+// sends; Deliveries; Control for redeliveries, cancels and replays; Stats; directory, tokens,
+// catalog and events as they move here), each the single place that decides what a caller may do and then does it. The REST API (package
 // api) calls them, and so will the end-user portal: both get their rights from here, so the
 // portal cannot offer more, or less, than the API.
 //
@@ -35,6 +35,10 @@
 // checks that need I/O (does the owner exist, is the URL allowed, is the event type in the
 // catalog) are the service's; checks of a value alone are the domain type's Validate in the
 // root package. Parsers that any transport can share (ParseLimit, ParseLogQuery) live here.
+//
+// Temporal is a port too: Workflows (and the narrower WebhookWorkflows, ReplayStarter) name
+// what a service starts, cancels or reads, and the API implements them over the SDK client,
+// so no service imports Temporal. Test sends go through TestSender, the delivery core.
 //
 // Errors are *herald.Error with a Herald code (herald.ENotFound, EInvalid with field details,
 // ...) or a wrapped internal error; the service never knows about HTTP. The API's handlers
