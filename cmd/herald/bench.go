@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	sdkworker "go.temporal.io/sdk/worker"
@@ -35,6 +38,14 @@ func runBench(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs.StringVar(&o.ProfileDir, "profile-dir", "", "write CPU profiles of the floor and the Herald phase here")
 	fs.DurationVar(&o.Outage, "outage", 0, "take the receiver down (503) for this long during the run (0: no outage)")
 	fs.DurationVar(&o.OutageAfter, "outage-after", 10*time.Second, "when the outage starts, after the first publish")
+	topo := fs.Bool("topology", false, "run on the production topology: Herald's PostgreSQL, a Temporal server process on its own PostgreSQL, one herald api and -workers herald worker processes (internal/topology)")
+	var to bench.TopologyOptions
+	fs.IntVar(&to.Workers, "workers", 2, "-topology: herald worker processes")
+	fs.IntVar(&to.HistoryShards, "shards", 0, "-topology: the Temporal cluster's numHistoryShards (0: the topology's default, 4)")
+	dyn := keyValues{}
+	fs.Var(dyn, "dynamic-config", "-topology: a Temporal dynamic config `key=value` (value in JSON; repeatable)")
+	tpg := keyValues{}
+	fs.Var(tpg, "temporal-pg", "-topology: a setting of Temporal's PostgreSQL, `name=value` (ALTER SYSTEM, reload; repeatable)")
 	timeline := fs.Bool("timeline", false, "print one event's workflow histories with times (where latency goes) on stderr")
 	var wo sdkworker.Options
 	fs.IntVar(&wo.MaxConcurrentWorkflowTaskPollers, "wf-pollers", 0, "worker workflow task pollers (0: SDK default)")
@@ -47,6 +58,9 @@ func runBench(ctx context.Context, _ *slog.Logger, args []string) error {
 	}
 	o.Worker = wo
 	o.Progress = os.Stderr
+	if *topo {
+		return runBenchTopology(ctx, o, to, dyn, tpg)
+	}
 	if *timeline {
 		o.Timeline = os.Stderr
 	}
@@ -63,5 +77,58 @@ func runBench(ctx context.Context, _ *slog.Logger, args []string) error {
 	if res.Lost > 0 || res.Duplicates > 0 {
 		return fmt.Errorf("%d lost and %d duplicated deliveries", res.Lost, res.Duplicates)
 	}
+	return nil
+}
+
+// runBenchTopology is `herald bench -topology`: this binary runs the topology's herald processes.
+func runBenchTopology(ctx context.Context, o bench.Options, to bench.TopologyOptions, dyn, tpg keyValues) error {
+	if o.DatabaseURL != "" || o.TemporalAddress != "" {
+		return errors.New("bench: -topology starts its own PostgreSQL and Temporal; unset -database-url, -temporal-address and their variables")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("bench: the herald binary for the topology: %w", err)
+	}
+	to.Options, to.Herald, to.Dir = o, self, o.DataDir
+	if len(dyn) > 0 {
+		to.DynamicConfig = map[string]any{}
+		for k, v := range dyn {
+			var x any
+			if err := json.Unmarshal([]byte(v), &x); err != nil {
+				return fmt.Errorf("bench: -dynamic-config %s=%s: the value is not JSON: %w", k, v, err)
+			}
+			to.DynamicConfig[k] = x
+		}
+	}
+	if len(tpg) > 0 {
+		to.TemporalPostgres = tpg
+	}
+	res, err := bench.RunTopology(ctx, to)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteTable(os.Stdout); err != nil {
+		return err
+	}
+	if err := res.WriteJSON(os.Stdout); err != nil {
+		return err
+	}
+	if res.Lost > 0 || res.Duplicates > 0 {
+		return fmt.Errorf("%d lost and %d duplicated deliveries", res.Lost, res.Duplicates)
+	}
+	return nil
+}
+
+// keyValues is a repeatable name=value flag.
+type keyValues map[string]string
+
+func (kv keyValues) String() string { return "" }
+
+func (kv keyValues) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q is not name=value", s)
+	}
+	kv[k] = v
 	return nil
 }
