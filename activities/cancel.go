@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/herald-webhooks/herald"
 	"sync"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/client"
 
+	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/internal/wire"
 )
 
@@ -73,20 +72,4 @@ func (a *Activities) cancelDelivery(ctx context.Context, eventID, webhookID stri
 		return nil
 	}
 	return fmt.Errorf("cancel %s: %w", id, err)
-}
-
-// StartCancelDeliveries starts the workflow that cancels the delivery workflows of the
-// deliveries a change of the webhook at the time at stopped (they are in status). Starting it
-// again for the same change is a no-op. It returns the workflow's ID.
-func StartCancelDeliveries(ctx context.Context, c client.Client, taskQueue, webhookID string, status herald.DeliveryStatus, at time.Time) (string, error) {
-	id := wire.CancelDeliveriesWorkflowID(webhookID, at)
-	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: id, TaskQueue: taskQueue,
-		StaticSummary: "cancel the delivery workflows " + string(status) + " by a change of " + webhookID,
-	}, wire.CancelDeliveriesWorkflow, wire.CancelDeliveriesInput{WebhookID: webhookID, Status: string(status), At: at})
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) {
-		return id, fmt.Errorf("start %s: %w", id, err)
-	}
-	return id, nil
 }

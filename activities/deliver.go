@@ -50,7 +50,7 @@ func (a *Activities) Deliver(ctx context.Context, in wire.DeliverInput) (*wire.D
 	// The attempt is logged, in flight, just before its request goes out, so that a worker
 	// that stops before the answer leaves it in the log.
 	var number int
-	out := a.sender().SendAfter(ctx, request(t, trigger), func(headers []byte, started time.Time) error {
+	out := a.sender().SendAfter(ctx, delivery.RequestFor(t, trigger), func(headers []byte, started time.Time) error {
 		beginCtx, cancel := context.WithTimeout(ctx, loadPatience)
 		defer cancel()
 		return a.whileUnreachable(beginCtx, func() (err error) {
@@ -150,13 +150,6 @@ func (a *Activities) conclude(ctx context.Context, t *herald.Target, out deliver
 // sender is the delivery core's sender with a's client and settings.
 func (a *Activities) sender() *delivery.Sender {
 	return &delivery.Sender{HTTP: a.HTTP, UserAgent: a.UserAgent}
-}
-
-// request is the attempt of the target the core makes.
-func request(t *herald.Target, trigger herald.Trigger) delivery.Request {
-	return delivery.Request{URL: t.URL, Body: t.Body, EventID: t.EventID, EventType: t.EventType,
-		EventHeader: t.EventHeader, Headers: t.Headers, SensitiveHeaders: t.SensitiveHeaders, Signing: t.Signing,
-		Secrets: t.Secrets, TimeoutSeconds: t.TimeoutSeconds, Trigger: trigger}
 }
 
 // inactive is the activity error of a delivery whose webhook was deleted or switched off while

@@ -6,6 +6,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/herald-webhooks/herald"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 // disableStore is what auto-disable needs of PostgreSQL.
@@ -34,8 +35,8 @@ func (a *Activities) disable(ctx context.Context, t *herald.Target, f func() (bo
 	// Best effort: a delivery whose workflow is not cancelled stops at its next attempt, which
 	// finds it held.
 	if len(cancelled) > 0 && activity.IsActivity(ctx) {
-		id, err := StartCancelDeliveries(ctx, a.Temporal, activity.GetInfo(ctx).TaskQueue,
-			t.WebhookID, herald.DeliveryHeld, cancelled[0].UpdatedAt)
+		id, err := wire.StartCancelDeliveries(ctx, a.Temporal, activity.GetInfo(ctx).TaskQueue,
+			t.WebhookID, string(herald.DeliveryHeld), cancelled[0].UpdatedAt)
 		if err != nil {
 			a.Logger.Warn("start cancel-deliveries workflow", "workflow_id", id, "webhook_id", t.WebhookID, "error", err)
 		}

@@ -2,13 +2,12 @@ package activities
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/internal/payload"
+	"github.com/herald-webhooks/herald/internal/delivery"
 	"github.com/herald-webhooks/herald/internal/wire"
 )
 
@@ -42,7 +41,7 @@ func (a *Activities) Resolve(ctx context.Context, in wire.ResolveInput) (*wire.R
 	byID := make(map[string]*herald.Webhook, len(hooks))
 	news := make([]herald.NewDelivery, 0, len(hooks))
 	for _, w := range hooks {
-		body, err := Body(ev, w, user)
+		body, err := delivery.Body(ev, w, user)
 		if err != nil {
 			return nil, temporal.NewNonRetryableApplicationError("build body", "bad_event", err)
 		}
@@ -69,27 +68,6 @@ func (a *Activities) Resolve(ctx context.Context, in wire.ResolveInput) (*wire.R
 		})
 	}
 	return res, nil
-}
-
-// Body builds the exact bytes a delivery of ev to w sends (SPEC section 6), in the body shape
-// w's format names (package payload).
-func Body(ev *herald.Event, w *herald.Webhook, user *herald.User) ([]byte, error) {
-	shape, ok := payload.ShapeNamed(w.Format)
-	if !ok {
-		return nil, fmt.Errorf("unknown payload format %q", w.Format)
-	}
-	m := payload.Message{EventID: ev.ID, EventType: ev.Type, Timestamp: ev.Timestamp, WebhookID: w.ID,
-		Organization: ev.OrganizationID, Data: ev.Data}
-	if w.OrganizationID != "" {
-		m.Organization = w.OrganizationID
-	}
-	if ev.UserID != "" {
-		m.User = &payload.User{ID: ev.UserID}
-		if user != nil {
-			m.User.Email, m.User.Name = user.Email, user.Name
-		}
-	}
-	return shape.Build(m)
 }
 
 func hostOf(raw string) string {

@@ -14,8 +14,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/internal/app"
+	"github.com/herald-webhooks/herald/internal/delivery"
 	"github.com/herald-webhooks/herald/internal/metrics"
 	"github.com/herald-webhooks/herald/internal/netguard"
 	"github.com/herald-webhooks/herald/internal/postgres"
@@ -45,7 +45,7 @@ type Server struct {
 	DisableAfter time.Duration
 
 	senderOnce sync.Once
-	sender     *activities.Activities // test sends; see testSender
+	sender     *delivery.Sender // test sends; see testSender
 
 	svc services // built by engine
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/activities"
+	"github.com/herald-webhooks/herald/internal/wire"
 )
 
 // directoryRoutes are the backend's sync of its users, organizations and memberships; they
@@ -75,8 +75,8 @@ func (s *Server) deleteDirectory(del func(ctx context.Context, id string) ([]her
 			return
 		}
 		for _, w := range stopped {
-			id, err := activities.StartCancelDeliveries(ctx, s.Temporal, s.taskQueue(), w.WebhookID,
-				herald.DeliveryCancelled, w.UpdatedAt)
+			id, err := wire.StartCancelDeliveries(ctx, s.Temporal, s.taskQueue(), w.WebhookID,
+				string(herald.DeliveryCancelled), w.UpdatedAt)
 			if err != nil {
 				s.Logger.Warn("start cancel-deliveries workflow", "workflow_id", id, "webhook_id", w.WebhookID, "error", err)
 			}

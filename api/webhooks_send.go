@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/internal/app"
 	"github.com/herald-webhooks/herald/internal/delivery"
 )
@@ -15,23 +14,22 @@ import (
 // TestEventType is the event a test send uses when none is chosen. It needs no catalog entry.
 const TestEventType = app.TestEventType
 
-// testSender is app.TestSender: the deliver activity's body and request code with an HTTP
-// client whose connections the URL policy checks after DNS.
+// testSender is app.TestSender: the delivery core, as the deliver activity uses it, with an
+// HTTP client whose connections the URL policy checks after DNS.
 type testSender struct{ s *Server }
 
 func (t testSender) Body(ev *herald.Event, w *herald.Webhook, user *herald.User) ([]byte, error) {
-	return activities.Body(ev, w, user)
+	return delivery.Body(ev, w, user)
 }
 
 func (t testSender) Send(ctx context.Context, target *herald.Target) delivery.Outcome {
-	return activities.Send(ctx, t.s.testActivities(), target, herald.TriggerTest)
+	return t.s.coreSender().Send(ctx, delivery.RequestFor(target, herald.TriggerTest))
 }
 
-// testActivities are the activities test sends go through, built once.
-func (s *Server) testActivities() *activities.Activities {
+// coreSender is the core's sender test sends go through, built once.
+func (s *Server) coreSender() *delivery.Sender {
 	s.senderOnce.Do(func() {
-		s.sender = &activities.Activities{Store: s.Store, Logger: s.Logger, UserAgent: s.UserAgent,
-			HTTP: activities.NewGuardedHTTPClient(s.URLPolicy.Control, nil)}
+		s.sender = &delivery.Sender{HTTP: delivery.NewGuardedHTTPClient(s.URLPolicy.Control, nil), UserAgent: s.UserAgent}
 	})
 	return s.sender
 }

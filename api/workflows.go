@@ -11,7 +11,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/internal/app"
 	"github.com/herald-webhooks/herald/internal/wire"
 	"github.com/herald-webhooks/herald/starter"
@@ -119,7 +118,7 @@ func (t temporalWorkflows) Replay(ctx context.Context, replayID string) (app.Rep
 }
 
 func (t temporalWorkflows) StartCancelDeliveries(ctx context.Context, webhookID string, status herald.DeliveryStatus, at time.Time) (string, error) {
-	return activities.StartCancelDeliveries(ctx, t.client, t.taskQueue, webhookID, status, at)
+	return wire.StartCancelDeliveries(ctx, t.client, t.taskQueue, webhookID, string(status), at)
 }
 
 // closedQueryTimeout bounds the progress query of a replay that ended without completing.

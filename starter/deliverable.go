@@ -8,20 +8,20 @@ import (
 	"time"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/activities"
+	"github.com/herald-webhooks/herald/internal/delivery"
 	"github.com/herald-webhooks/herald/internal/payload"
 )
 
 // Undeliverable is why no delivery could carry data (nil when every one can), as a detail on
 // field and the JSON path below it. It builds a body in every format a webhook may name with
-// the code a delivery runs (activities.Body), so that data no body can carry (a number beyond
+// the code a delivery runs (delivery.Body), so that data no body can carry (a number beyond
 // a double, nesting deeper than the body builder allows, text that is not UTF-8) is refused at
 // publish instead of being accepted and then failing in the event workflow with no delivery.
 // The API applies it to event type examples too (test sends deliver them).
 func Undeliverable(field string, data json.RawMessage) *herald.ErrorDetail {
 	ev := &herald.Event{ID: "evt_check", Type: "check", UserID: "u_check", Data: data, Timestamp: time.Unix(0, 0)}
 	for _, format := range payload.ShapeNames() {
-		_, err := activities.Body(ev, &herald.Webhook{ID: "wh_check", Format: format}, nil)
+		_, err := delivery.Body(ev, &herald.Webhook{ID: "wh_check", Format: format}, nil)
 		if err == nil {
 			continue
 		}

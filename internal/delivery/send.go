@@ -38,6 +38,13 @@ type Request struct {
 	Trigger          herald.Trigger // herald.TriggerAuto, TriggerManual or TriggerTest
 }
 
+// RequestFor is the attempt of the stored target t with the given trigger.
+func RequestFor(t *herald.Target, trigger herald.Trigger) Request {
+	return Request{URL: t.URL, Body: t.Body, EventID: t.EventID, EventType: t.EventType,
+		EventHeader: t.EventHeader, Headers: t.Headers, SensitiveHeaders: t.SensitiveHeaders, Signing: t.Signing,
+		Secrets: t.Secrets, TimeoutSeconds: t.TimeoutSeconds, Trigger: trigger}
+}
+
 // Outcome is the result of one attempt.
 type Outcome struct {
 	Attempt        herald.Attempt // as the log records it; Number is left to the log
