@@ -18,7 +18,7 @@ import (
 	"github.com/herald-webhooks/herald"
 	"github.com/herald-webhooks/herald/activities"
 	"github.com/herald-webhooks/herald/api"
-	"github.com/herald-webhooks/herald/internal/devstack"
+	"github.com/herald-webhooks/herald/internal/temporalclient"
 	"github.com/herald-webhooks/herald/starter"
 	"github.com/herald-webhooks/herald/worker"
 )
@@ -170,7 +170,7 @@ func TestFailedAttemptsAreNotLoggedAsErrorsByTheSDK(t *testing.T) {
 	e.directory()
 	e.worker.Stop()
 	logs := &logRecords{}
-	c, err := devstack.Dial(ctx, stack.TemporalAddress, "default", slog.New(logs))
+	c, err := temporalclient.Dial(ctx, stack.TemporalAddress, "default", slog.New(logs))
 	if err != nil {
 		t.Fatal(err)
 	}

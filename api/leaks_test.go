@@ -19,7 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/herald-webhooks/herald/activities"
-	"github.com/herald-webhooks/herald/internal/devstack"
+	"github.com/herald-webhooks/herald/internal/temporalclient"
 	"github.com/herald-webhooks/herald/internal/wire"
 	"github.com/herald-webhooks/herald/worker"
 )
@@ -49,7 +49,7 @@ func (e *env) startLoggedWorker() (*syncBuffer, *slog.Logger) {
 	e.worker.Stop()
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, err := devstack.Dial(context.Background(), stack.TemporalAddress, stack.Namespace, logger)
+	c, err := temporalclient.Dial(context.Background(), stack.TemporalAddress, stack.Namespace, logger)
 	if err != nil {
 		e.t.Fatal(err)
 	}

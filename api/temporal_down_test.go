@@ -10,6 +10,7 @@ import (
 
 	"github.com/herald-webhooks/herald/api"
 	"github.com/herald-webhooks/herald/internal/devstack"
+	"github.com/herald-webhooks/herald/internal/temporalclient"
 	"github.com/herald-webhooks/herald/starter"
 )
 
@@ -27,7 +28,7 @@ func TestTemporalDownIsA503AndPublishingAgainCompletesTheEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := devstack.Dial(ctx, down.Address(), "default", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c, err := temporalclient.Dial(ctx, down.Address(), "default", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

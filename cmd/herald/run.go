@@ -27,6 +27,7 @@ import (
 	"github.com/herald-webhooks/herald/internal/metrics"
 	"github.com/herald-webhooks/herald/internal/postgres"
 	"github.com/herald-webhooks/herald/internal/secretbox"
+	"github.com/herald-webhooks/herald/internal/temporalclient"
 	"github.com/herald-webhooks/herald/starter"
 	"github.com/herald-webhooks/herald/worker"
 )
@@ -186,7 +187,7 @@ func connect(ctx context.Context, cfg config, logger *slog.Logger) (*postgres.St
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := devstack.Dial(ctx, cfg.TemporalAddress, cfg.Namespace, logger)
+	c, err := temporalclient.Dial(ctx, cfg.TemporalAddress, cfg.Namespace, logger)
 	if err != nil {
 		store.Close()
 		return nil, nil, err

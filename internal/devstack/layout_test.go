@@ -10,6 +10,8 @@ import (
 
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+
+	"github.com/herald-webhooks/herald/internal/temporalclient"
 )
 
 // TestTemporalKeepsVisibilityInItsOwnFileAcrossRestarts: a new data dir gets the visibility
@@ -27,7 +29,7 @@ func TestTemporalKeepsVisibilityInItsOwnFileAcrossRestarts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := Dial(ctx, tmp.Address(), "default", slog.New(slog.DiscardHandler))
+		c, err := temporalclient.Dial(ctx, tmp.Address(), "default", slog.New(slog.DiscardHandler))
 		if err != nil {
 			tmp.Stop()
 			t.Fatal(err)

@@ -5,16 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/herald-webhooks/herald/internal/postgres"
+	"github.com/herald-webhooks/herald/internal/temporalclient"
 	"github.com/herald-webhooks/herald/internal/wire"
 	"github.com/herald-webhooks/herald/worker"
 )
@@ -126,7 +124,7 @@ func Start(ctx context.Context, opts StackOptions) (_ *Stack, err error) {
 		}
 		s.TemporalAddress = s.Temporal.Address()
 	}
-	if s.Client, err = Dial(ctx, s.TemporalAddress, s.Namespace, logger); err != nil {
+	if s.Client, err = temporalclient.Dial(ctx, s.TemporalAddress, s.Namespace, logger); err != nil {
 		return nil, err
 	}
 	added, err := worker.EnsureSearchAttributes(ctx, s.Client, s.Namespace)
@@ -139,55 +137,6 @@ func Start(ctx context.Context, opts StackOptions) (_ *Stack, err error) {
 		s.Temporal.SearchAttributesSettled()
 	}
 	return s, nil
-}
-
-// Dial connects a Temporal client, retrying while a just-started server comes up.
-func Dial(ctx context.Context, address, namespace string, logger *slog.Logger) (client.Client, error) {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		opts := client.Options{
-			HostPort: address, Namespace: namespace, Logger: sdklog.NewStructuredLogger(quiet(logger)),
-		}
-		if isLoopback(address) {
-			// gzip costs CPU on both ends and saves nothing on loopback (the SDK's default is gzip).
-			opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
-		}
-		c, err := client.DialContext(ctx, opts)
-		if err == nil {
-			return c, nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return nil, fmt.Errorf("connect to temporal at %s: %w", address, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// isLoopback reports whether a host:port names this machine.
-func isLoopback(address string) bool {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// quiet drops the SDK's info and debug logs (one line per poll and start).
-func quiet(l *slog.Logger) *slog.Logger {
-	return slog.New(levelFilter{l.Handler(), slog.LevelWarn})
-}
-
-type levelFilter struct {
-	slog.Handler
-	min slog.Level
-}
-
-func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= f.min && f.Handler.Enabled(ctx, l)
 }
 
 // Close stops everything the stack started, in reverse order.

@@ -12,6 +12,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/herald-webhooks/herald/internal/temporalclient"
 )
 
 // TestVisibilityKeepsTheIndexesItsListsUse: the embedded stack's visibility table keeps exactly
@@ -58,7 +60,7 @@ func TestVisibilityKeepsTheIndexesItsListsUse(t *testing.T) {
 		}
 	}
 
-	c, err := Dial(ctx, tmp.Address(), "default", slog.New(slog.DiscardHandler))
+	c, err := temporalclient.Dial(ctx, tmp.Address(), "default", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
