@@ -24,8 +24,9 @@ func New(c client.Client, acts *activities.Activities, opts sdkworker.Options) s
 }
 
 // NewOnQueue is New on another task queue (tests isolate themselves this way).
-// Unset poller counts default to 8 workflow and 8 activity task pollers: on the embedded stack
-// they lifted deliveries/s by half over the SDK's 2 + 2 (BENCHMARKS.md).
+// Unset poller counts default to 8 workflow and 8 activity task pollers: more pollers waiting
+// means a new task is handed over instead of persisted and read back; on the embedded stack they
+// deliver clearly more per second than the SDK's 2 + 2 (BENCHMARKS.md, "The engine floor").
 func NewOnQueue(c client.Client, queue string, acts *activities.Activities, opts sdkworker.Options) sdkworker.Worker {
 	if opts.MaxConcurrentWorkflowTaskPollers == 0 {
 		opts.MaxConcurrentWorkflowTaskPollers = 8

@@ -34,9 +34,8 @@ func (noLoader) Load(url string) (any, error) {
 }
 
 // The bounds a schema must keep. The library's compile cost grows faster than linearly in the
-// nesting depth (a 1,000-level schema took 1.2 s, a 5,000-level one 119 s) and in the number
-// of subschemas (6,000 sibling properties take about 2 s), so the text is measured before it is
-// compiled. The example catalog's largest schema is 2.5 KB deep 14 with 78 objects.
+// nesting depth and in the number of subschemas (BENCHMARKS.md, "Schema compile cost"), so the
+// text is measured before it is compiled. The example catalog's largest schema is 2.5 KB deep 14 with 78 objects.
 const (
 	MaxSchemaBytes   = 64 << 10 // the schema's text, compacted as stored
 	MaxSchemaDepth   = 64       // nesting of JSON objects and arrays, the root counting as 1

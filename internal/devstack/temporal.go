@@ -220,15 +220,15 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 
 	t := &Temporal{config: &dynamicConfig{static: dynamicconfig.StaticClient{
 		// One node serves every task queue: new tasks go to one partition, where every poller
-		// waits, so more of them match at once instead of being persisted and read back (about 5%
-		// less CPU per workflow). Reads stay on the default 4 partitions, so tasks that an older
+		// waits, so more of them match at once instead of being persisted and read back (less CPU per
+		// workflow: BENCHMARKS.md, "The engine floor"). Reads stay on the default 4 partitions, so tasks that an older
 		// data dir left in the others are still dispatched.
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 		// The transfer queue (the tasks that hand a new workflow task to matching and start
 		// child workflows) is read at most 20 times a second per shard by default, so each hop
 		// waited up to 50 ms for the next read: a delivery makes three such hops. At 1000 the
-		// reads follow the notifications of new tasks (publish-to-receive p50 at 20 events/s:
-		// about 135 -> 55-65 ms, same CPU per delivery).
+		// reads follow the notifications of new tasks: lower publish-to-receive latency at the same
+		// CPU per delivery (BENCHMARKS.md, "What changed, and what each change did").
 		dynamicconfig.TransferProcessorMaxPollRPS.Key(): 1000,
 	}}}
 	t.config.refreshSearchAttributes.Store(true)
@@ -298,8 +298,8 @@ func forgetMembers(dbFile string) error {
 // where Herald's search attributes live (the namespace maps each to one of them). The schema
 // indexes every pre-allocated column, 58 in all, and every visibility write (a workflow's start,
 // each search attribute upsert, its close) updates each of them and compiles that into its
-// statement. Dropping the 34 that nothing here queries took the floor's CPU per bare workflow
-// from about 17-18.6 to 12-15 ms (BENCHMARKS.md). A query on a column without an index still
+// statement. Dropping the 34 that nothing here queries cut the floor's CPU per bare workflow
+// (BENCHMARKS.md, "What changed, and what each change did"). A query on a column without an index still
 // answers, by a scan.
 var visibilityIndexes = map[string]bool{
 	// the UI's and the CLI's lists
