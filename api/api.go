@@ -57,6 +57,7 @@ type services struct {
 	webhooks   *app.Webhooks
 	control    *app.Control
 	stats      *app.Stats
+	directory  *app.DirectoryService
 }
 
 func (s *Server) newServices() services {
@@ -66,8 +67,9 @@ func (s *Server) newServices() services {
 		webhooks: &app.Webhooks{Store: s.Store, Dir: s.Store, URLs: s.URLPolicy, Catalog: s.Store, Workflows: wf,
 			Tests: s.Store, Sender: testSender{s},
 			Auth: s.authz(), Logger: s.Logger, DisableAfter: s.DisableAfter},
-		control: &app.Control{Store: s.Store, Workflows: wf, Auth: s.authz()},
-		stats:   &app.Stats{Store: s.Store, Auth: s.authz()},
+		control:   &app.Control{Store: s.Store, Workflows: wf, Auth: s.authz()},
+		stats:     &app.Stats{Store: s.Store, Auth: s.authz()},
+		directory: &app.DirectoryService{Store: s.Store, Workflows: wf, Auth: s.authz(), Logger: s.Logger},
 	}
 }
 

@@ -1,94 +1,76 @@
 package api
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/herald-webhooks/herald"
-	"github.com/herald-webhooks/herald/internal/wire"
+	"github.com/herald-webhooks/herald/internal/app"
 )
 
 // directoryRoutes are the backend's sync of its users, organizations and memberships; they
-// need an admin key. A DELETE of a user or an organization deletes its webhooks (pending
-// deliveries cancelled, logs kept) and memberships, and a user's tokens are revoked.
+// need an admin key (app.DirectoryService decides).
 func (s *Server) directoryRoutes(g *gin.RouterGroup) {
-	g = g.Group("", s.adminOnly())
-	g.PUT("/users/:id", s.putUser)
-	g.DELETE("/users/:id", s.deleteDirectory(s.Store.DeleteUser))
-	g.PUT("/organizations/:id", s.putOrganization)
-	g.DELETE("/organizations/:id", s.deleteDirectory(s.Store.DeleteOrganization))
-	g.PUT("/organizations/:id/members/:userId", s.putMember)
-	g.DELETE("/organizations/:id/members/:userId", s.deleteMember)
+	g.PUT("/users/:id", s.handle(s.putUser))
+	g.DELETE("/users/:id", s.handle(s.deleteUser))
+	g.PUT("/organizations/:id", s.handle(s.putOrganization))
+	g.DELETE("/organizations/:id", s.handle(s.deleteOrganization))
+	g.PUT("/organizations/:id/members/:userId", s.handle(s.putMember))
+	g.DELETE("/organizations/:id/members/:userId", s.handle(s.deleteMember))
 }
 
-// validated is a directory entry with its own rules (herald.User, Organization, Membership).
-type validated[T any] interface {
-	*T
-	Validate() []herald.ErrorDetail
+// body is the Input that decodes the request's JSON body into a T.
+func body[T any](c *gin.Context) app.Input[T] {
+	return func() (T, error) {
+		var v T
+		err := decodeJSON(c, &v)
+		return v, err
+	}
 }
 
-// putDirectory is the PUT of a directory entry: decode the body, let fill take the ids from
-// the path, check the entry's fields, save, answer the entry.
-func putDirectory[T any, P validated[T]](s *Server, c *gin.Context, what string, fill func(P), save func(context.Context, T) error) {
-	var v T
-	if err := decodeJSON(c, &v); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	fill(&v)
-	if err := herald.Invalid(what, P(&v).Validate()); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	if err := save(c.Request.Context(), v); err != nil {
-		s.writeError(c, err)
-		return
+func (s *Server) putUser(c *gin.Context) error {
+	u, err := s.svc.directory.PutUser(c.Request.Context(), c.Param("id"), body[herald.User](c))
+	return answer(c, u, err)
+}
+
+func (s *Server) putOrganization(c *gin.Context) error {
+	o, err := s.svc.directory.PutOrganization(c.Request.Context(), c.Param("id"), body[herald.Organization](c))
+	return answer(c, o, err)
+}
+
+func (s *Server) putMember(c *gin.Context) error {
+	m, err := s.svc.directory.PutMembership(c.Request.Context(), c.Param("id"), c.Param("userId"), body[herald.Membership](c))
+	return answer(c, m, err)
+}
+
+// deleteUser answers 204, or 404 for a user not in the directory.
+func (s *Server) deleteUser(c *gin.Context) error {
+	return noContent(c, s.svc.directory.DeleteUser(c.Request.Context(), c.Param("id")))
+}
+
+func (s *Server) deleteOrganization(c *gin.Context) error {
+	return noContent(c, s.svc.directory.DeleteOrganization(c.Request.Context(), c.Param("id")))
+}
+
+func (s *Server) deleteMember(c *gin.Context) error {
+	return noContent(c, s.svc.directory.DeleteMembership(c.Request.Context(), c.Param("id"), c.Param("userId")))
+}
+
+// answer is 200 with v, or err for the adapter.
+func answer(c *gin.Context, v any, err error) error {
+	if err != nil {
+		return err
 	}
 	c.PureJSON(http.StatusOK, v)
+	return nil
 }
 
-func (s *Server) putUser(c *gin.Context) {
-	putDirectory(s, c, "the user", func(u *herald.User) { u.ID = c.Param("id") }, s.Store.UpsertUser)
-}
-
-func (s *Server) putOrganization(c *gin.Context) {
-	putDirectory(s, c, "the organization", func(o *herald.Organization) { o.ID = c.Param("id") }, s.Store.UpsertOrganization)
-}
-
-func (s *Server) putMember(c *gin.Context) {
-	putDirectory(s, c, "the membership", func(m *herald.Membership) {
-		m.OrganizationID, m.UserID = c.Param("id"), c.Param("userId")
-	}, s.Store.UpsertMembership)
-}
-
-// deleteDirectory answers the DELETE of the user or organization in the path: 204, or 404. It
-// starts a cancel-deliveries workflow for each deleted webhook whose pending deliveries the
-// deletion cancelled, rather than cancelling their workflows in the request.
-func (s *Server) deleteDirectory(del func(ctx context.Context, id string) ([]herald.StoppedWebhook, error)) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		ctx := c.Request.Context()
-		stopped, err := del(ctx, c.Param("id"))
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		for _, w := range stopped {
-			id, err := wire.StartCancelDeliveries(ctx, s.Temporal, s.taskQueue(), w.WebhookID,
-				string(herald.DeliveryCancelled), w.UpdatedAt)
-			if err != nil {
-				s.Logger.Warn("start cancel-deliveries workflow", "workflow_id", id, "webhook_id", w.WebhookID, "error", err)
-			}
-		}
-		c.Status(http.StatusNoContent)
-	}
-}
-
-func (s *Server) deleteMember(c *gin.Context) {
-	if err := s.Store.DeleteMembership(c.Request.Context(), c.Param("id"), c.Param("userId")); err != nil {
-		s.writeError(c, err)
-		return
+// noContent is 204, or err for the adapter.
+func noContent(c *gin.Context, err error) error {
+	if err != nil {
+		return err
 	}
 	c.Status(http.StatusNoContent)
+	return nil
 }
