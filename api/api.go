@@ -58,6 +58,7 @@ type services struct {
 	control    *app.Control
 	stats      *app.Stats
 	directory  *app.DirectoryService
+	tokens     *app.Tokens
 }
 
 func (s *Server) newServices() services {
@@ -70,6 +71,7 @@ func (s *Server) newServices() services {
 		control:   &app.Control{Store: s.Store, Workflows: wf, Auth: s.authz()},
 		stats:     &app.Stats{Store: s.Store, Auth: s.authz()},
 		directory: &app.DirectoryService{Store: s.Store, Workflows: wf, Auth: s.authz(), Logger: s.Logger},
+		tokens:    &app.Tokens{Store: s.Store, Auth: s.authz()},
 	}
 }
 
