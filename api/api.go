@@ -59,6 +59,7 @@ type services struct {
 	stats      *app.Stats
 	directory  *app.DirectoryService
 	tokens     *app.Tokens
+	events     *app.Events
 }
 
 func (s *Server) newServices() services {
@@ -72,6 +73,7 @@ func (s *Server) newServices() services {
 		stats:     &app.Stats{Store: s.Store, Auth: s.authz()},
 		directory: &app.DirectoryService{Store: s.Store, Workflows: wf, Auth: s.authz(), Logger: s.Logger},
 		tokens:    &app.Tokens{Store: s.Store, Auth: s.authz()},
+		events:    &app.Events{Publisher: s.Publisher, Store: s.Store, Auth: s.authz()},
 	}
 }
 
@@ -98,7 +100,7 @@ func (s *Server) engine() *gin.Engine {
 	s.directoryRoutes(v1)
 	s.tokenRoutes(v1)
 	s.webhookRoutes(v1)
-	s.eventRoutes(v1.Group("", s.adminOnly()))
+	s.eventRoutes(v1)
 	s.deliveryRoutes(v1)
 	s.controlRoutes(v1)
 	s.statsRoutes(v1)
