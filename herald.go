@@ -249,6 +249,25 @@ type EventType struct {
 	Archived    bool            `db:"archived" json:"archived"`
 }
 
+// Validate reports the field errors of the event type's own members: the lengths of its
+// description and group, and a schema and an example that are JSON objects. Whether the schema
+// compiles and the example matches it and can be delivered is the catalog's check.
+func (et *EventType) Validate() []ErrorDetail {
+	var d details
+	d.maxLen("description", et.Description, 2000)
+	d.maxLen("group", et.Group, 200)
+	for _, m := range []struct {
+		field string
+		raw   json.RawMessage
+	}{{"schema", et.Schema}, {"example", et.Example}} {
+		var obj map[string]json.RawMessage
+		if m.raw != nil && (json.Unmarshal(m.raw, &obj) != nil || obj == nil) {
+			d.add(m.field, "must be a JSON object")
+		}
+	}
+	return d
+}
+
 // Error codes of the JSON error model. Each maps to one HTTP status in the api package.
 const (
 	EMalformed        = "malformed_request"

@@ -60,6 +60,7 @@ type services struct {
 	directory  *app.DirectoryService
 	tokens     *app.Tokens
 	events     *app.Events
+	catalog    *app.Catalog
 }
 
 func (s *Server) newServices() services {
@@ -74,6 +75,7 @@ func (s *Server) newServices() services {
 		directory: &app.DirectoryService{Store: s.Store, Workflows: wf, Auth: s.authz(), Logger: s.Logger},
 		tokens:    &app.Tokens{Store: s.Store, Auth: s.authz()},
 		events:    &app.Events{Publisher: s.Publisher, Store: s.Store, Auth: s.authz()},
+		catalog:   &app.Catalog{Store: s.Store, Auth: s.authz()},
 	}
 }
 
@@ -96,7 +98,7 @@ func (s *Server) engine() *gin.Engine {
 	s.openapiRoutes(&r.RouterGroup)
 
 	v1 := r.Group("/api/v1", s.authenticate())
-	s.catalogRoutes(v1.Group("", s.adminForWrites()))
+	s.catalogRoutes(v1)
 	s.directoryRoutes(v1)
 	s.tokenRoutes(v1)
 	s.webhookRoutes(v1)

@@ -38,24 +38,6 @@ func (s *Server) unauthorized(c *gin.Context, err error) error {
 	return err
 }
 
-// adminOnly refuses a caller that is not the backend (an admin key) with 403.
-func (s *Server) adminOnly() gin.HandlerFunc {
-	return s.middleware(func(c *gin.Context) error { return s.authz().Admin(c.Request.Context()) })
-}
-
-// adminForWrites lets any authenticated caller read (GET, HEAD) and needs an admin key for
-// everything else: the event catalog is readable by users and written by the backend.
-func (s *Server) adminForWrites() gin.HandlerFunc {
-	admin := s.adminOnly()
-	return func(c *gin.Context) {
-		if m := c.Request.Method; m == "GET" || m == "HEAD" {
-			c.Next()
-			return
-		}
-		admin(c)
-	}
-}
-
 // authz is the authorization rule of every service (app.Authorizer over the store's
 // memberships).
 func (s *Server) authz() app.Authorizer { return app.Authorizer{Roles: s.Store} }
