@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -68,16 +69,7 @@ func runBench(ctx context.Context, _ *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := res.WriteTable(os.Stdout); err != nil {
-		return err
-	}
-	if err := res.WriteJSON(os.Stdout); err != nil {
-		return err
-	}
-	if res.Lost > 0 || res.Duplicates > 0 {
-		return fmt.Errorf("%d lost and %d duplicated deliveries", res.Lost, res.Duplicates)
-	}
-	return nil
+	return report(res)
 }
 
 // runBenchTopology is `herald bench -topology`: this binary runs the topology's herald processes.
@@ -107,16 +99,7 @@ func runBenchTopology(ctx context.Context, o bench.Options, to bench.TopologyOpt
 	if err != nil {
 		return err
 	}
-	if err := res.WriteTable(os.Stdout); err != nil {
-		return err
-	}
-	if err := res.WriteJSON(os.Stdout); err != nil {
-		return err
-	}
-	if res.Lost > 0 || res.Duplicates > 0 {
-		return fmt.Errorf("%d lost and %d duplicated deliveries", res.Lost, res.Duplicates)
-	}
-	return nil
+	return report(res)
 }
 
 // keyValues is a repeatable name=value flag.
@@ -130,5 +113,24 @@ func (kv keyValues) Set(s string) error {
 		return fmt.Errorf("%q is not name=value", s)
 	}
 	kv[k] = v
+	return nil
+}
+
+// report prints a bench result as its table and JSON line, and fails the command when a
+// delivery was lost or duplicated.
+func report(res interface {
+	WriteTable(io.Writer) error
+	WriteJSON(io.Writer) error
+	Counts() (lost, duplicates int)
+}) error {
+	if err := res.WriteTable(os.Stdout); err != nil {
+		return err
+	}
+	if err := res.WriteJSON(os.Stdout); err != nil {
+		return err
+	}
+	if lost, dup := res.Counts(); lost > 0 || dup > 0 {
+		return fmt.Errorf("%d lost and %d duplicated deliveries", lost, dup)
+	}
 	return nil
 }

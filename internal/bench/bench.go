@@ -420,33 +420,12 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 	}
 	time.Sleep(300 * time.Millisecond) // a late duplicate still counts
 
-	rcv.mu.Lock()
-	last := rcv.last
-	e2e := append([]time.Duration(nil), rcv.e2e...)
-	res.SignaturesVerified, res.BadSignatures = rcv.verified, rcv.badSig
-	rcv.mu.Unlock()
-	unique, received := rcv.counts()
-	res.Published, res.PublishErrors = len(ph.published), ph.errors
-	res.Deliveries = unique
-	res.Duplicates = received - unique
-	res.Lost = expected - rcv.arrivedOf(ph.published, opts.Fanout)
+	unique := res.summarize(rcv, ph, start, expected, opts.Fanout)
 	res.OutageS, res.OutageRefused = opts.Outage.Seconds(), rcv.refusedCount()
 	for _, id := range setup.webhookIDs {
 		if w, err := stack.Store.Webhook(ctx, id); err == nil && w.Status == herald.WebhookDisabled {
 			res.WebhooksDisabled++
 		}
-	}
-	elapsed := last.Sub(start)
-	if elapsed <= 0 {
-		elapsed = time.Since(start)
-	}
-	res.ElapsedS = round(elapsed.Seconds(), 3)
-	res.DeliveriesPerS = round(float64(unique)/elapsed.Seconds(), 1)
-	res.EventsPerS = round(float64(unique)/float64(opts.Fanout)/elapsed.Seconds(), 1)
-	res.PublishP50ms, res.PublishP99ms = ms(pct(ph.latencies, 50)), ms(pct(ph.latencies, 99))
-	res.E2EP50ms, res.E2EP90ms, res.E2EP99ms, res.E2EMaxms = ms(pct(e2e, 50)), ms(pct(e2e, 90)), ms(pct(e2e, 99)), ms(pct(e2e, 100))
-	if res.FloorWfPerS > 0 {
-		res.FloorRatio = round(res.DeliveriesPerS/res.FloorWfPerS, 3)
 	}
 	res.FloorWfPerS = round(res.FloorWfPerS, 1)
 
@@ -791,3 +770,34 @@ func round(v float64, places int) float64 {
 	}
 	return float64(int64(v*p+0.5)) / p
 }
+
+// summarize fills what every run reports from the receiver and the publisher (the embedded
+// stack's and the topology's alike): counts, lost and duplicated deliveries, throughput,
+// latencies and the ratio to the floor. It returns the unique deliveries.
+func (res *Result) summarize(rcv *receiver, ph *publishPhase, start time.Time, expected, fanout int) int {
+	rcv.mu.Lock()
+	last := rcv.last
+	e2e := append([]time.Duration(nil), rcv.e2e...)
+	res.SignaturesVerified, res.BadSignatures = rcv.verified, rcv.badSig
+	rcv.mu.Unlock()
+	unique, received := rcv.counts()
+	res.Published, res.PublishErrors = len(ph.published), ph.errors
+	res.Deliveries, res.Duplicates = unique, received-unique
+	res.Lost = expected - rcv.arrivedOf(ph.published, fanout)
+	elapsed := last.Sub(start)
+	if elapsed <= 0 {
+		elapsed = time.Since(start)
+	}
+	res.ElapsedS = round(elapsed.Seconds(), 3)
+	res.DeliveriesPerS = round(float64(unique)/elapsed.Seconds(), 1)
+	res.EventsPerS = round(float64(unique)/float64(fanout)/elapsed.Seconds(), 1)
+	res.PublishP50ms, res.PublishP99ms = ms(pct(ph.latencies, 50)), ms(pct(ph.latencies, 99))
+	res.E2EP50ms, res.E2EP90ms, res.E2EP99ms, res.E2EMaxms = ms(pct(e2e, 50)), ms(pct(e2e, 90)), ms(pct(e2e, 99)), ms(pct(e2e, 100))
+	if res.FloorWfPerS > 0 {
+		res.FloorRatio = round(res.DeliveriesPerS/res.FloorWfPerS, 3)
+	}
+	return unique
+}
+
+// Counts is the run's lost and duplicated deliveries: a run with either failed.
+func (res *Result) Counts() (lost, duplicates int) { return res.Lost, res.Duplicates }

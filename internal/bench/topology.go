@@ -295,27 +295,7 @@ func RunTopology(ctx context.Context, opts TopologyOptions) (_ *TopologyResult, 
 	time.Sleep(300 * time.Millisecond) // a late duplicate still counts
 	s1 := settled(ctx, take)
 
-	rcv.mu.Lock()
-	last := rcv.last
-	e2e := append([]time.Duration(nil), rcv.e2e...)
-	res.SignaturesVerified, res.BadSignatures = rcv.verified, rcv.badSig
-	rcv.mu.Unlock()
-	unique, received := rcv.counts()
-	res.Published, res.PublishErrors = len(ph.published), ph.errors
-	res.Deliveries, res.Duplicates = unique, received-unique
-	res.Lost = expected - rcv.arrivedOf(ph.published, opts.Fanout)
-	elapsed := last.Sub(start)
-	if elapsed <= 0 {
-		elapsed = time.Since(start)
-	}
-	res.ElapsedS = round(elapsed.Seconds(), 3)
-	res.DeliveriesPerS = round(float64(unique)/elapsed.Seconds(), 1)
-	res.EventsPerS = round(float64(unique)/float64(opts.Fanout)/elapsed.Seconds(), 1)
-	res.PublishP50ms, res.PublishP99ms = ms(pct(ph.latencies, 50)), ms(pct(ph.latencies, 99))
-	res.E2EP50ms, res.E2EP90ms, res.E2EP99ms, res.E2EMaxms = ms(pct(e2e, 50)), ms(pct(e2e, 90)), ms(pct(e2e, 99)), ms(pct(e2e, 100))
-	if res.FloorWfPerS > 0 {
-		res.FloorRatio = round(res.DeliveriesPerS/res.FloorWfPerS, 3)
-	}
+	unique := res.summarize(rcv, ph, start, expected, opts.Fanout)
 	if unique > 0 {
 		res.Herald = costs(s0, s1, unique)
 		res.HeraldNet = res.Herald.minus(res.Idle.scaled(s1.at.Sub(s0.at).Seconds() / float64(unique)))
